@@ -1,0 +1,278 @@
+"""Settings shared by every environment, read from the environment (12-factor).
+
+Nothing secret has a default here: a missing DJANGO_SECRET_KEY, DATABASE_URL,
+REDIS_URL or encryption key stops the process at start-up with the variable's
+name. ``dev.py`` and ``test.py`` supply local values; ``production.py`` only
+asserts hardening on top of this file.
+"""
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import environ
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+from contactpoint.settings.paths import BASE_DIR
+
+env = environ.Env()
+
+
+def required(name: str) -> str:
+    """Return the environment variable, or refuse to start without it."""
+    value = str(env.str(name, default=""))
+    if not value:
+        raise ImproperlyConfigured(
+            f"The environment variable {name} is required and is not set. "
+            "See docs/operations.md for how to generate it."
+        )
+    return value
+
+
+SECRET_KEY = required("DJANGO_SECRET_KEY")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+SERVICE_NAME = env.str("CP_SERVICE_NAME", default="Child contact directory")
+#: The service's public address, for links in e-mails (never taken from the
+#: request's Host header).
+SITE_URL = env.str("CP_SITE_URL", default="http://localhost:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_otp",
+    "axes",
+    "contactpoint",
+    "accounts",
+    # After accounts: its models module asks for the user model on import.
+    "django_otp_webauthn",
+    "audit",
+    "directory",
+    "ingestion",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # django-otp's middleware, for second-factor devices with UUID keys.
+    "accounts.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages (they say why a session ended): idle and absolute
+    # session limits, then default deny without a verified second factor.
+    "accounts.middleware.SessionLifetimeMiddleware",
+    "accounts.middleware.SecondFactorRequiredMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "contactpoint.urls"
+WSGI_APPLICATION = "contactpoint.wsgi.application"
+ASGI_APPLICATION = "contactpoint.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "contactpoint.context_processors.service",
+                "csp.context_processors.nonce",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db_url_config(required("DATABASE_URL"))}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A denial that raises must not roll back its own audit row (STYLE.md B3):
+# services open their own transactions instead.
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    # Refuses locked-out usernames and IP addresses before any password check.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "accounts:sign-in"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "accounts:sign-in"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation."
+        "UserAttributeSimilarityValidator"
+    },
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Europe/London"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+# GOV.UK Frontend comes from npm (package.json), never committed.
+STATICFILES_DIRS = [
+    ("govuk", BASE_DIR / "node_modules" / "govuk-frontend" / "dist" / "govuk"),
+    BASE_DIR / "static",
+]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+# Sessions: 15 minutes idle (refreshed on every request), never beyond the browser.
+SESSION_COOKIE_AGE = env.int("CP_SESSION_IDLE_SECONDS", default=15 * 60)
+# ... and 10 hours after signing in, however active (accounts/middleware.py).
+CP_SESSION_ABSOLUTE_SECONDS = env.int("CP_SESSION_ABSOLUTE_SECONDS", default=10 * 3600)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
+
+# Passkeys (django-otp-webauthn; accounts/passkeys.py). Bound to the host of
+# CP_SITE_URL: a passkey registered for one host never works on another, so
+# changing CP_SITE_URL's host means everyone registers again. WebAuthn needs
+# a secure context: https, or http on localhost / 127.0.0.1 for development.
+OTP_WEBAUTHN_RP_ID = urlsplit(SITE_URL).hostname or "localhost"
+OTP_WEBAUTHN_RP_NAME = SERVICE_NAME
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
+    "CP_WEBAUTHN_ALLOWED_ORIGINS", default=[SITE_URL]
+)
+# A second factor only: nobody signs in with a passkey instead of a password.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_CREDENTIAL_MODEL = "accounts.PasskeyCredential"
+OTP_WEBAUTHN_ATTESTATION_MODEL = "accounts.PasskeyAttestation"
+
+# Lockout (django-axes; accounts/lockout.py, docs/architecture.md). Wrong
+# passwords and wrong second-factor codes both count. Five failures for one
+# username, or five from one IP address (separately: a list of single
+# parameters, not a combination), lock sign-in for an hour after the last
+# failure, or until an administrator unlocks the account. The same page
+# answers for unknown usernames.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(hours=1)
+# Attempts while locked out restart the hour: hammering keeps the lock on.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+# A correct password alone forgives nothing: only a complete two-factor
+# sign-in clears the account's failures (accounts.views.sign_in_complete).
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# Never store what was typed (codes, tokens) in django-axes' records.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code", "csrfmiddlewaretoken"]
+AXES_VERBOSE = False
+# The IP address is the socket's (REMOTE_ADDR; django-ipware is not
+# installed). Behind a reverse proxy, set AXES_CLIENT_IP_CALLABLE to read the
+# proxy's header, or every user shares the proxy's address.
+
+REDIS_URL = required("REDIS_URL")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+    }
+}
+
+# Celery: tasks take ids only, so Redis never holds personal data.
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+EMAIL_BACKEND = env.str(
+    "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="no-reply@localhost")
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Child contact directory API",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# Field encryption and blind indexes (contactpoint/crypto). Keys come from the
+# environment (or a KMS that fills it) and never from the database.
+FIELD_ENCRYPTION_KEYS = required("CP_FIELD_ENCRYPTION_KEYS")
+FIELD_ENCRYPTION_ACTIVE_VERSION = env.int(
+    "CP_FIELD_ENCRYPTION_ACTIVE_VERSION", default=0
+)
+BLIND_INDEX_KEY = required("CP_BLIND_INDEX_KEY")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", "INFO")},
+}

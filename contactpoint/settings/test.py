@@ -1,0 +1,34 @@
+"""Test settings: real PostgreSQL (tests/embedded_services.py sets DATABASE_URL),
+fast password hashing, in-memory cache, e-mail and Celery broker.
+
+The keys below are published test values that protect nothing: production
+refuses any key that appears in this file (contactpoint/settings/production.py).
+"""
+
+import os
+
+from contactpoint.settings.published_test_keys import (
+    TEST_BLIND_INDEX_KEY,
+    TEST_FIELD_ENCRYPTION_KEYS,
+    TEST_SECRET_KEY,
+)
+
+os.environ.setdefault("DJANGO_SECRET_KEY", TEST_SECRET_KEY)
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("CP_FIELD_ENCRYPTION_KEYS", TEST_FIELD_ENCRYPTION_KEYS)
+os.environ.setdefault("CP_FIELD_ENCRYPTION_ACTIVE_VERSION", "1")
+os.environ.setdefault("CP_BLIND_INDEX_KEY", TEST_BLIND_INDEX_KEY)
+
+from contactpoint.settings.base import *  # noqa: F403
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_BROKER_URL = "memory://"
+STORAGES["staticfiles"] = {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+}
+# Static files come from the finders (collectstatic is a production build step).
+STATIC_ROOT = None  # type: ignore[assignment]  # no collectstatic in tests
+WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,1 @@
+"""Tests of the project package: crypto, settings, management commands."""

@@ -1,0 +1,1 @@
+"""Tests that need PostgreSQL (pytest-django, real migrations)."""
