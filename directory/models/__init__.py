@@ -1,0 +1,42 @@
+"""Directory models. Private to the directory's selectors and services."""
+
+from directory.models.child_record import (
+    Address,
+    BlindIndexEntry,
+    Carer,
+    CarerRelationship,
+    Child,
+    ChildName,
+    ChildStatus,
+    Gender,
+    NameKind,
+)
+from directory.models.contact import (
+    SENSITIVE_SERVICES,
+    Consent,
+    Involvement,
+    ServiceType,
+    SourceKind,
+)
+from directory.models.provenance import Provenance
+from directory.models.warning_flag import FlagKind, WarningFlag
+
+__all__ = [
+    "SENSITIVE_SERVICES",
+    "Address",
+    "BlindIndexEntry",
+    "Carer",
+    "CarerRelationship",
+    "Child",
+    "ChildName",
+    "ChildStatus",
+    "Consent",
+    "FlagKind",
+    "Gender",
+    "Involvement",
+    "NameKind",
+    "Provenance",
+    "ServiceType",
+    "SourceKind",
+    "WarningFlag",
+]

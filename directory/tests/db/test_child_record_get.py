@@ -1,0 +1,161 @@
+"""The audited read gate: policy, then audit, then a decrypted record."""
+
+import datetime as dt
+import uuid
+
+import pytest
+
+from accounts.roles import Role
+from accounts.tests.factories import LocalAuthorityFactory, SchoolFactory, actor
+from audit.models import AccessEvent
+from directory.policies import Purpose
+from directory.records import NewInvolvement
+from directory.selectors import ChildRecordUnavailable, child_record_get
+from directory.services.child_records import child_records_create
+from directory.tests.factories import FEED_SOURCE, NewChildFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def authority():
+    return LocalAuthorityFactory()
+
+
+@pytest.fixture
+def school(authority):
+    return SchoolFactory(parent_authority=authority)
+
+
+def _create(**kwargs):
+    return child_records_create(
+        children=[NewChildFactory.build(**kwargs)], source=FEED_SOURCE
+    )[0]
+
+
+def test_practitioner_with_purpose_sees_decrypted_record_and_is_audited(school):
+    created = _create()
+    reader = actor((Role.PRACTITIONER, school.pk, school.parent_authority_id))
+
+    record = child_record_get(
+        actor=reader, child_id=created.id, purpose=Purpose.PROVIDING_SERVICE
+    )
+
+    assert record.names[0].family_name == "Climbié"
+    assert record.date_of_birth == dt.date(2015, 11, 2)
+    assert record.current_postcode == "N17 6QA"
+    assert record.carers[0].phone == "07700 900123"
+    event = AccessEvent.objects.get()
+    assert (event.child_id, event.outcome, event.reason, event.purpose) == (
+        created.id,
+        "allowed",
+        "granted",
+        "providing_service",
+    )
+
+
+def test_missing_and_forbidden_records_raise_the_same_error_and_are_audited(
+    authority, school
+):
+    shielded = _create(shielded=True, responsible_authority_id=authority.pk)
+    reader = actor((Role.PRACTITIONER, school.pk, authority.pk))
+
+    with pytest.raises(ChildRecordUnavailable):
+        child_record_get(
+            actor=reader, child_id=shielded.id, purpose=Purpose.PROVIDING_SERVICE
+        )
+    with pytest.raises(ChildRecordUnavailable):
+        child_record_get(
+            actor=reader,
+            child_id=uuid.uuid4(),
+            purpose=Purpose.PROVIDING_SERVICE,
+        )
+
+    reasons = list(
+        AccessEvent.objects.order_by("occurred_at").values_list("outcome", "reason")
+    )
+    assert reasons == [("denied", "record_shielded"), ("denied", "not_found")]
+
+
+def test_denied_without_second_factor_is_audited(school):
+    created = _create()
+    reader = actor(
+        (Role.PRACTITIONER, school.pk, school.parent_authority_id), verified=False
+    )
+
+    with pytest.raises(ChildRecordUnavailable):
+        child_record_get(actor=reader, child_id=created.id, purpose=Purpose.OTHER)
+
+    assert AccessEvent.objects.get().reason == "second_factor_missing"
+
+
+def test_administrator_and_auditor_never_read_child_data(school):
+    created = _create()
+    for role in (Role.ADMINISTRATOR, Role.AUDITOR, Role.FEED_SYSTEM):
+        with pytest.raises(ChildRecordUnavailable):
+            child_record_get(
+                actor=actor((role, school.pk, school.parent_authority_id)),
+                child_id=created.id,
+                purpose=Purpose.DATA_MANAGEMENT,
+            )
+    assert set(AccessEvent.objects.values_list("reason", flat=True)) == {
+        "role_not_permitted"
+    }
+
+
+def test_sensitive_involvement_is_hidden_from_other_organisations(authority, school):
+    clinic = SchoolFactory(kind="nhs_trust", code="RQ3", parent_authority=authority)
+    created = _create(
+        involvements=(
+            NewInvolvement(clinic.pk, "sexual_health", dt.date(2025, 1, 6)),
+            NewInvolvement(school.pk, "education", dt.date(2024, 9, 2)),
+        )
+    )
+
+    teacher = actor((Role.PRACTITIONER, school.pk, authority.pk))
+    nurse = actor((Role.PRACTITIONER, clinic.pk, authority.pk))
+    seen_by_teacher = child_record_get(
+        actor=teacher, child_id=created.id, purpose=Purpose.PROVIDING_SERVICE
+    )
+    seen_by_nurse = child_record_get(
+        actor=nurse, child_id=created.id, purpose=Purpose.PROVIDING_SERVICE
+    )
+
+    assert [i.service_type for i in seen_by_teacher.involvements] == ["education"]
+    assert seen_by_teacher.hidden_involvements == 1
+    assert {i.service_type for i in seen_by_nurse.involvements} == {
+        "education",
+        "sexual_health",
+    }
+
+
+def test_consent_shows_a_sensitive_involvement_to_everyone(authority, school):
+    clinic = SchoolFactory(kind="nhs_trust", code="RQ4", parent_authority=authority)
+    created = _create(
+        involvements=(
+            NewInvolvement(
+                clinic.pk,
+                "mental_health",
+                dt.date(2025, 1, 6),
+                consent_given_by="young_person",
+            ),
+        )
+    )
+    teacher = actor((Role.PRACTITIONER, school.pk, authority.pk))
+
+    record = child_record_get(
+        actor=teacher, child_id=created.id, purpose=Purpose.PROVIDING_SERVICE
+    )
+
+    assert [i.service_type for i in record.involvements] == ["mental_health"]
+
+
+def test_record_read_takes_a_fixed_number_of_queries(school, django_assert_num_queries):
+    created = _create()
+    reader = actor((Role.PRACTITIONER, school.pk, school.parent_authority_id))
+
+    # child, names, addresses, carers, involvements (+ consents), flags, audit.
+    with django_assert_num_queries(9):
+        child_record_get(
+            actor=reader, child_id=created.id, purpose=Purpose.PROVIDING_SERVICE
+        )
