@@ -43,6 +43,8 @@ RUN key() { python -c 'import base64, os; print(base64.b64encode(os.urandom(32))
     && DJANGO_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(64))')" \
        CP_FIELD_ENCRYPTION_KEYS="1:$(key)" \
        CP_BLIND_INDEX_KEY="$(key)" \
+       CP_AUDIT_SIGNING_KEY="$(key)" \
+       CP_AUDIT_CHECKPOINT_DIR=/tmp/build-checkpoints \
        DATABASE_URL="postgres://build@localhost/build" \
        REDIS_URL="redis://localhost:6379/0" \
        python manage.py collectstatic --noinput \

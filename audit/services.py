@@ -1,12 +1,20 @@
-"""The one audit writer: every selector and service touching child data calls it."""
+"""The one audit writer: every selector and service touching child data calls it.
+
+Events form a hash chain with gap-free sequence numbers (audit/chain.py,
+docs/audit-format.md). Writers take a transaction-scoped advisory lock, read
+the chain's head, and insert the next event in the same short transaction, so
+two writers never take the same number and a rolled-back write leaves no gap.
+"""
 
 import json
 from collections.abc import Sequence
 from uuid import UUID
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from accounts.actors import Actor
+from audit.chain import EVENT_FIELDS, GENESIS_HASH, entry_hash
 from audit.models import AccessEvent, Outcome
 from contactpoint.crypto.fields import seal
 
@@ -23,6 +31,7 @@ def access_event_record(
     purpose: str = "",
     purpose_detail: str = "",
     break_glass: bool = False,
+    shielded_record: bool = False,
     request_id: str = "",
     query_terms: dict[str, str] | None = None,
     result_ids: Sequence[UUID] = (),
@@ -48,6 +57,7 @@ def access_event_record(
         detail=detail,
         purpose=purpose,
         break_glass=break_glass,
+        shielded_record=shielded_record,
         request_id=request_id,
     )
     if purpose_detail:
@@ -57,5 +67,40 @@ def access_event_record(
     if result_ids:
         seal(event, "result_ids", json.dumps([str(i) for i in result_ids]))
     with transaction.atomic(durable=True):
-        event.save(force_insert=True)
+        _chain_append(event)
     return event
+
+
+#: pg_advisory_xact_lock key of the chain ("audit" in ASCII).
+CHAIN_LOCK_KEY = 0x6175646974
+
+_LOCK_SQL = "SELECT pg_advisory_xact_lock(%s)"
+_HEAD_SQL = "SELECT seq, entry_hash FROM audit_accessevent ORDER BY seq DESC LIMIT 1"
+
+
+def _chain_append(event: AccessEvent) -> None:
+    """Number, time, hash and insert ``event`` (inside the caller's transaction).
+
+    The head is read in a statement of its own *after* the lock is granted:
+    under READ COMMITTED each statement sees what was committed when it
+    began, so reading it in the locking statement would miss the event the
+    previous lock holder just committed. The lock is released by the commit,
+    after the row is visible to the next writer.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_SQL, [CHAIN_LOCK_KEY])
+        cursor.execute(_HEAD_SQL)
+        head = cursor.fetchone()
+    if head is None:
+        event.seq, event.prev_hash = 1, GENESIS_HASH
+    else:
+        event.seq, event.prev_hash = int(head[0]) + 1, head[1]
+    event.occurred_at = timezone.now()
+    event.entry_hash = entry_hash({name: getattr(event, name) for name in EVENT_FIELDS})
+    event.save(force_insert=True)
+
+
+def chain_head() -> tuple[int, str] | None:
+    """The last event's (seq, entry_hash), or None for an empty log."""
+    last = AccessEvent.objects.order_by("-seq").values_list("seq", "entry_hash").first()
+    return None if last is None else (last[0], last[1])

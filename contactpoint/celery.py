@@ -25,4 +25,29 @@ app.conf.beat_schedule = {
         "task": "accounts.tasks.suspend_inactive_users",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Every five minutes, sign the audit log's newest hash and keep the
+    # signature in the database and in a file outside it: rewriting history
+    # would then need the signing key as well as the database.
+    "audit-checkpoint": {
+        "task": "audit.tasks.audit_checkpoint_task",
+        "schedule": crontab(minute="*/5"),
+    },
+    # Every night at 01:15, create the coming months' audit partitions well
+    # before their first event arrives.
+    "audit-partitions": {
+        "task": "audit.tasks.audit_partitions_task",
+        "schedule": crontab(hour=1, minute=15),
+    },
+    # Every night at 03:00, find yesterday's unusual access for the auditors
+    # (bulk viewing, browsing, out of hours, shielded, break glass, ...).
+    "audit-anomalies": {
+        "task": "audit.tasks.anomalies_detect_task",
+        "schedule": crontab(hour=3, minute=0),
+    },
+    # Every night at 04:00, recompute the whole audit chain and check every
+    # checkpoint; the integrity page shows the result.
+    "audit-verify": {
+        "task": "audit.tasks.audit_verify_task",
+        "schedule": crontab(hour=4, minute=0),
+    },
 }

@@ -105,9 +105,16 @@ def write_dev_env_once() -> None:
         "CP_FIELD_ENCRYPTION_ACTIVE_VERSION=0\n"
         f"CP_BLIND_INDEX_KEY={key()}\n"
     )
+    audit_key = f"CP_AUDIT_SIGNING_KEY={key()}\n"
+    content += audit_key
     try:  # O_EXCL: never clobber a file that appeared meanwhile
         fd = os.open(DEV_ENV, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
+        # A file from before the audit signing key existed: add the key,
+        # never touching the lines already there.
+        if "CP_AUDIT_SIGNING_KEY=" not in DEV_ENV.read_text():
+            with DEV_ENV.open("a") as file:
+                file.write(audit_key)
         return
     with os.fdopen(fd, "w") as file:
         file.write(content)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from contactpoint.settings.published_test_keys import (
+    TEST_AUDIT_SIGNING_KEY,
     TEST_BLIND_INDEX_KEY,
     TEST_FIELD_ENCRYPTION_KEYS,
     TEST_SECRET_KEY,
@@ -16,6 +17,7 @@ from contactpoint.settings.published_test_keys import (
 ROOT = Path(__file__).resolve().parent.parent
 REAL_FIELD_KEYS = "1:" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="
 REAL_INDEX_KEY = "Wlp5eHd2dXRzcnFwb25tbGtqaWhnZmVkY2JhOTg3NjU="
+REAL_AUDIT_KEY = "cmVhbC1sb29raW5nLWF1ZGl0LXNpZ25pbmcta2V5ISE="
 REAL_SECRET = "k" * 20 + "production-secret-Q2v9!x#L0pW7zR4mT8sN1bY6" + "j" * 10
 
 
@@ -33,6 +35,8 @@ def _manage(*args: str, **env_overrides: str) -> subprocess.CompletedProcess[str
             "REDIS_URL": "redis://127.0.0.1:6379/0",
             "CP_FIELD_ENCRYPTION_KEYS": REAL_FIELD_KEYS,
             "CP_BLIND_INDEX_KEY": REAL_INDEX_KEY,
+            "CP_AUDIT_SIGNING_KEY": REAL_AUDIT_KEY,
+            "CP_AUDIT_CHECKPOINT_DIR": "/var/lib/contactpoint/audit-checkpoints",
             "DJANGO_ALLOWED_HOSTS": "directory.example.org",
             "CP_SITE_URL": "https://directory.example.org",
         }
@@ -75,6 +79,10 @@ def test_check_deploy_reports_nothing_with_production_settings():
             {"CP_BLIND_INDEX_KEY": TEST_BLIND_INDEX_KEY},
             "published test key",
         ),
+        ({"CP_AUDIT_SIGNING_KEY": ""}, "CP_AUDIT_SIGNING_KEY is required"),
+        ({"CP_AUDIT_SIGNING_KEY": TEST_AUDIT_SIGNING_KEY}, "published test key"),
+        ({"CP_AUDIT_SIGNING_KEY": "c2hvcnQ="}, "must be 32 bytes"),
+        ({"CP_AUDIT_CHECKPOINT_DIR": ""}, "CP_AUDIT_CHECKPOINT_DIR is not set"),
         ({"DJANGO_DEBUG": "true"}, "DJANGO_DEBUG is on"),
         ({"DATABASE_URL": ""}, "DATABASE_URL is required"),
         ({"CP_SITE_URL": "http://directory.example.org"}, "CP_SITE_URL must be"),

@@ -267,6 +267,21 @@ FIELD_ENCRYPTION_ACTIVE_VERSION = env.int(
 )
 BLIND_INDEX_KEY = required("CP_BLIND_INDEX_KEY")
 
+# The audit log (audit/, docs/audit-format.md). Checkpoints of the hash chain
+# are signed with this Ed25519 key (base64 of a 32-byte seed) and written to
+# the database and, one JSON line each, to files in AUDIT_CHECKPOINT_DIR,
+# which belongs on storage the database's administrators cannot rewrite.
+AUDIT_SIGNING_KEY = required("CP_AUDIT_SIGNING_KEY")
+#: Public keys (base64, raw 32 bytes) of retired signing keys, so checkpoints
+#: they signed still verify after the signing key is replaced.
+AUDIT_PREVIOUS_PUBLIC_KEYS = env.list("CP_AUDIT_PREVIOUS_PUBLIC_KEYS", default=[])
+AUDIT_CHECKPOINT_DIR = env.path(
+    "CP_AUDIT_CHECKPOINT_DIR", default=BASE_DIR / "var" / "audit-checkpoints"
+)
+#: The database role the application runs as in production: it may only
+#: INSERT and SELECT on the audit tables (audit/privileges.py).
+DATABASE_APP_ROLE = env.str("CP_DATABASE_APP_ROLE", default="contactpoint_app")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

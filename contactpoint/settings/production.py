@@ -7,10 +7,12 @@ travel over plain HTTP.
 
 from django.core.exceptions import ImproperlyConfigured
 
+from audit.chain import signing_key_load
 from contactpoint.crypto.errors import KeyConfigurationError
 from contactpoint.crypto.keys import BlindIndexRoot, FieldKeyRing
 from contactpoint.settings.base import *  # noqa: F403
 from contactpoint.settings.base import (
+    AUDIT_SIGNING_KEY,
     BLIND_INDEX_KEY,
     DEBUG,
     FIELD_ENCRYPTION_ACTIVE_VERSION,
@@ -20,6 +22,7 @@ from contactpoint.settings.base import (
     env,
 )
 from contactpoint.settings.published_test_keys import (
+    TEST_AUDIT_SIGNING_KEY,
     TEST_BLIND_INDEX_KEY,
     TEST_FIELD_ENCRYPTION_KEYS,
 )
@@ -57,10 +60,18 @@ if any(
     _refuse("CP_FIELD_ENCRYPTION_KEYS contains a published test key.")
 if BLIND_INDEX_KEY == TEST_BLIND_INDEX_KEY:
     _refuse("CP_BLIND_INDEX_KEY is the published test key.")
+if AUDIT_SIGNING_KEY == TEST_AUDIT_SIGNING_KEY:
+    _refuse("CP_AUDIT_SIGNING_KEY is the published test key.")
+if not env.str("CP_AUDIT_CHECKPOINT_DIR", default=""):
+    _refuse(
+        "CP_AUDIT_CHECKPOINT_DIR is not set: audit checkpoints must go to "
+        "storage outside the database (docs/operations.md)."
+    )
 try:
     FieldKeyRing.parse(FIELD_ENCRYPTION_KEYS, FIELD_ENCRYPTION_ACTIVE_VERSION)
     BlindIndexRoot.parse(BLIND_INDEX_KEY)
-except KeyConfigurationError as exc:
+    signing_key_load(AUDIT_SIGNING_KEY)
+except (KeyConfigurationError, ValueError) as exc:
     _refuse(str(exc))
 if not SITE_URL.startswith("https://"):
     _refuse("CP_SITE_URL must be the service's https:// address.")

@@ -6,8 +6,10 @@ refuses any key that appears in this file (contactpoint/settings/production.py).
 """
 
 import os
+import tempfile
 
 from contactpoint.settings.published_test_keys import (
+    TEST_AUDIT_SIGNING_KEY,
     TEST_BLIND_INDEX_KEY,
     TEST_FIELD_ENCRYPTION_KEYS,
     TEST_SECRET_KEY,
@@ -18,6 +20,11 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("CP_FIELD_ENCRYPTION_KEYS", TEST_FIELD_ENCRYPTION_KEYS)
 os.environ.setdefault("CP_FIELD_ENCRYPTION_ACTIVE_VERSION", "1")
 os.environ.setdefault("CP_BLIND_INDEX_KEY", TEST_BLIND_INDEX_KEY)
+os.environ.setdefault("CP_AUDIT_SIGNING_KEY", TEST_AUDIT_SIGNING_KEY)
+# Checkpoint files of this test process only (xdist workers never share one).
+os.environ.setdefault(
+    "CP_AUDIT_CHECKPOINT_DIR", tempfile.mkdtemp(prefix="cp-audit-checkpoints-")
+)
 
 from contactpoint.settings.base import *  # noqa: F403
 
