@@ -3,12 +3,15 @@
 docs/audit-format.md is the specification of everything here, written so an
 auditor can re-implement the check without this code. In short:
 
-- An event's *canonical encoding* is the UTF-8 JSON of its fields (names and
-  encodings in ``EVENT_FIELDS``), keys sorted, no whitespace, non-ASCII kept.
-- ``entry_hash = SHA-256(canonical encoding)`` in lower-case hex; the encoding
-  includes ``prev_hash``, the previous event's entry_hash (``GENESIS_HASH``
-  for sequence number 1), so changing, removing or reordering any event
-  changes every hash after it.
+- An event's *body* is the UTF-8 JSON of its fields other than seq,
+  occurred_at and the hashes (names and encodings in ``EVENT_FIELDS``), keys
+  sorted, no whitespace, non-ASCII kept.
+- ``entry_hash = SHA-256(prev_hash "\n" seq "\n" occurred_at "\n" body)``
+  in lower-case hex, where ``prev_hash`` is the previous event's entry_hash
+  (``GENESIS_HASH`` for sequence number 1): changing, removing or reordering
+  any event changes every hash after it. The database computes it when it
+  numbers the event (``audit_event_append``, migration 0003); this module
+  recomputes it.
 - A checkpoint is the canonical JSON of ``{"created_at", "entry_hash",
   "key_id", "seq"}`` signed with Ed25519.
 
@@ -88,13 +91,33 @@ def _encode(kind: str, value: Any) -> Any:
     return None if value is None else _ENCODERS[kind](value)
 
 
+#: Fields the database sets when it appends the event, outside the body.
+CHAIN_FIELDS = ("seq", "occurred_at", "prev_hash")
+
+
 def event_document(values: Mapping[str, Any]) -> dict[str, Any]:
-    """The JSON object an event is hashed as (``values`` maps field names)."""
-    return {name: _encode(kind, values[name]) for name, kind in EVENT_FIELDS.items()}
+    """The JSON object of an event's body (``values`` maps field names)."""
+    return {
+        name: _encode(kind, values[name])
+        for name, kind in EVENT_FIELDS.items()
+        if name not in CHAIN_FIELDS
+    }
+
+
+def event_body(values: Mapping[str, Any]) -> str:
+    return canonical_json(event_document(values)).decode("utf-8")
 
 
 def entry_hash(values: Mapping[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(event_document(values))).hexdigest()
+    text = "\n".join(
+        (
+            str(values["prev_hash"]),
+            str(int(values["seq"])),
+            encode_time(values["occurred_at"]),
+            event_body(values),
+        )
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 # Checkpoints -------------------------------------------------------------

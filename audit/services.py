@@ -1,20 +1,20 @@
 """The one audit writer: every selector and service touching child data calls it.
 
 Events form a hash chain with gap-free sequence numbers (audit/chain.py,
-docs/audit-format.md). Writers take a transaction-scoped advisory lock, read
-the chain's head, and insert the next event in the same short transaction, so
-two writers never take the same number and a rolled-back write leaves no gap.
+docs/audit-format.md). The database function audit_event_append takes a
+transaction-scoped advisory lock, reads the chain's head and inserts the next
+event in one autocommitted statement, so two writers never take the same
+number, a failed write leaves no gap, and a write costs one round trip.
 """
 
 import json
 from collections.abc import Sequence
 from uuid import UUID
 
-from django.db import connection, transaction
-from django.utils import timezone
+from django.db import connection
 
 from accounts.actors import Actor
-from audit.chain import EVENT_FIELDS, GENESIS_HASH, entry_hash
+from audit.chain import CHAIN_FIELDS, EVENT_FIELDS, event_body
 from audit.models import AccessEvent, Outcome
 from contactpoint.crypto.fields import seal
 
@@ -66,38 +66,60 @@ def access_event_record(
         seal(event, "query_terms", json.dumps(query_terms, sort_keys=True))
     if result_ids:
         seal(event, "result_ids", json.dumps([str(i) for i in result_ids]))
-    with transaction.atomic(durable=True):
-        _chain_append(event)
+    _outside_transactions_only()
+    _chain_append(event)
     return event
 
 
-#: pg_advisory_xact_lock key of the chain ("audit" in ASCII).
-CHAIN_LOCK_KEY = 0x6175646974
+def _outside_transactions_only() -> None:
+    """Refuse to run inside a caller's transaction (as ``durable=True`` does).
 
-_LOCK_SQL = "SELECT pg_advisory_xact_lock(%s)"
-_HEAD_SQL = "SELECT seq, entry_hash FROM audit_accessevent ORDER BY seq DESC LIMIT 1"
+    The event is written in autocommit mode, so it is committed when the
+    statement ends and no later rollback of the caller can remove it. Django's
+    test cases wrap each test in a transaction they mark, which is allowed.
+    """
+    blocks = connection.atomic_blocks
+    if blocks and not blocks[-1]._from_testcase:
+        raise RuntimeError(
+            "access_event_record must not run inside a transaction: a rollback "
+            "would remove the audit event. Call it before or after the atomic block."
+        )
+
+
+_APPEND_SQL = (
+    "SELECT seq, occurred_at, prev_hash, entry_hash FROM audit_event_append(%s, %s)"
+)
+_BYTES_FIELDS = frozenset(
+    name for name, kind in EVENT_FIELDS.items() if kind == "bytes"
+)
+
+
+def _column_value(name: str, value: object) -> object:
+    if value is None:
+        return None
+    if name in _BYTES_FIELDS:
+        return "\\x" + bytes(value).hex()  # type: ignore[arg-type]
+    return str(value) if isinstance(value, UUID) else value
 
 
 def _chain_append(event: AccessEvent) -> None:
-    """Number, time, hash and insert ``event`` (inside the caller's transaction).
-
-    The head is read in a statement of its own *after* the lock is granted:
-    under READ COMMITTED each statement sees what was committed when it
-    began, so reading it in the locking statement would miss the event the
-    previous lock holder just committed. The lock is released by the commit,
-    after the row is visible to the next writer.
-    """
+    """Append ``event`` in one statement: the database numbers, times and
+    hashes it under the chain lock (migration 0003, audit_event_append)."""
+    row = {
+        name: _column_value(name, getattr(event, name))
+        for name in EVENT_FIELDS
+        if name not in CHAIN_FIELDS
+    }
     with connection.cursor() as cursor:
-        cursor.execute(_LOCK_SQL, [CHAIN_LOCK_KEY])
-        cursor.execute(_HEAD_SQL)
-        head = cursor.fetchone()
-    if head is None:
-        event.seq, event.prev_hash = 1, GENESIS_HASH
-    else:
-        event.seq, event.prev_hash = int(head[0]) + 1, head[1]
-    event.occurred_at = timezone.now()
-    event.entry_hash = entry_hash({name: getattr(event, name) for name in EVENT_FIELDS})
-    event.save(force_insert=True)
+        cursor.execute(_APPEND_SQL, [json.dumps(row), event_body(row_values(event))])
+        event.seq, event.occurred_at, event.prev_hash, event.entry_hash = (
+            cursor.fetchone()
+        )
+    event._state.adding = False
+
+
+def row_values(event: AccessEvent) -> dict[str, object]:
+    return {name: getattr(event, name) for name in EVENT_FIELDS}
 
 
 def chain_head() -> tuple[int, str] | None:

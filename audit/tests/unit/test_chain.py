@@ -64,11 +64,23 @@ def test_canonical_json_sorts_keys_without_whitespace_and_keeps_unicode():
 def test_event_document_encodes_each_type_as_documented():
     values = chain(1)[0]
     document = event_document(values)
-    assert document["occurred_at"] == "2026-11-30T09:00:01.000000Z"
+    assert "occurred_at" not in document
+    assert "seq" not in document
     assert document["id"] == "00000000-0000-0000-0000-000000000001"
     assert document["purpose_detail"] == "AHNlYWxlZA=="
     assert document["actor_id"] is None
     assert "entry_hash" not in document
+
+
+def test_entry_hash_covers_prev_hash_seq_time_and_body_as_documented():
+    import hashlib  # noqa: PLC0415
+
+    values = chain(1)[0]
+    text = (
+        f"{GENESIS_HASH}\n1\n2026-11-30T09:00:01.000000Z\n"
+        + canonical_json(event_document(values)).decode()
+    )
+    assert entry_hash(values) == hashlib.sha256(text.encode()).hexdigest()
 
 
 def test_naive_times_are_refused():
