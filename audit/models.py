@@ -212,11 +212,15 @@ class NewsListEntry(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     child_id = models.UUIDField()
-    note = models.CharField(max_length=200, help_text="Why the child is listed.")
+    note = models.CharField(
+        max_length=200,
+        help_text="Why the child is listed (a news story's title, never the "
+        "child's details).",
+    )
     added_by_id = models.UUIDField()
     added_at = models.DateTimeField(db_default=Now())
-    removed_at = models.DateTimeField(null=True)
-    removed_by_id = models.UUIDField(null=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by_id = models.UUIDField(null=True, blank=True)
 
     class Meta:
         ordering = ["-added_at"]

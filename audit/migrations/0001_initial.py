@@ -148,11 +148,11 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
                 ('child_id', models.UUIDField()),
-                ('note', models.CharField(help_text='Why the child is listed.', max_length=200)),
+                ('note', models.CharField(help_text="Why the child is listed (a news story's title, never the child's details).", max_length=200)),
                 ('added_by_id', models.UUIDField()),
                 ('added_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
-                ('removed_at', models.DateTimeField(null=True)),
-                ('removed_by_id', models.UUIDField(null=True)),
+                ('removed_at', models.DateTimeField(blank=True, null=True)),
+                ('removed_by_id', models.UUIDField(blank=True, null=True)),
             ],
             options={
                 'ordering': ['-added_at'],
