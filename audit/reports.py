@@ -18,14 +18,13 @@ from contextlib import contextmanager
 from datetime import date
 from uuid import UUID
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.models import User
-from accounts.roles import Role
 from audit.anomalies import (
     SEARCH,
     VIEW,
@@ -40,6 +39,7 @@ from audit.models import (
     AnomalyFinding,
     NewsListEntry,
 )
+from audit.permissions import auditor_required
 from audit.services import access_event_record
 from contactpoint.crypto.normalise import fold
 from directory.selectors import children_with_family_name
@@ -60,7 +60,7 @@ def anomalies_detect(day: date, *, actor: Actor | None = None) -> int:
     """
     reason = "nightly_scan"
     if actor is not None:
-        _decide(
+        auditor_required(
             actor, AccessAction.ANOMALY_SCAN, f"scan {day.isoformat()} for anomalies"
         )
         reason = "on_demand_scan"
@@ -93,7 +93,7 @@ def finding_review(*, actor: Actor, finding_id: UUID, note: str) -> AnomalyFindi
     AnomalyFinding.DoesNotExist for an unknown finding.
     """
     what = f"review anomaly finding {finding_id}"
-    reason = _decide(actor, AccessAction.ANOMALY_REVIEW, what)
+    reason = auditor_required(actor, AccessAction.ANOMALY_REVIEW, what)
     note = _note_clean(
         note,
         field="note",
@@ -131,7 +131,7 @@ def news_list_add(*, actor: Actor, child_id: UUID, note: str) -> NewsListEntry:
     is listed) is kept on the entry and sealed in the access event; the
     event's detail names no child data.
     """
-    reason = _decide(
+    reason = auditor_required(
         actor, AccessAction.NEWS_LIST_CHANGE, "add a child to the news list"
     )
     note = _note_clean(
@@ -170,7 +170,7 @@ def news_list_remove(*, actor: Actor, entry_id: UUID) -> None:
     marked with who removed it and when. Raises NewsListEntry.DoesNotExist
     for an unknown entry and ValidationError when it was already removed.
     """
-    reason = _decide(
+    reason = auditor_required(
         actor, AccessAction.NEWS_LIST_CHANGE, f"remove news list entry {entry_id}"
     )
     entry = NewsListEntry.objects.get(pk=entry_id)
@@ -189,25 +189,6 @@ def news_list_remove(*, actor: Actor, entry_id: UUID) -> None:
         locked.removed_at = timezone.now()
         locked.removed_by_id = actor.user_id
         locked.save(update_fields=["removed_at", "removed_by_id"])
-
-
-def _decide(actor: Actor, action: str, what: str) -> str:
-    """Allow an auditor with a verified second factor; otherwise record the
-    refusal and raise PermissionDenied. Returns the reason code."""
-    if not actor.second_factor_verified:
-        reason = "second_factor_missing"
-    elif Role.AUDITOR not in actor.roles:
-        reason = "role_not_permitted"
-    else:
-        return "granted"
-    access_event_record(
-        actor=actor,
-        action=action,
-        allowed=False,
-        reason=reason,
-        detail=f"Refused: {what}",
-    )
-    raise PermissionDenied("Only auditors can do this.")
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from audit.chain import EVENT_FIELDS, ChainVerifier, Checkpoint, Problem
 from audit.checkpoints import database_checkpoints, file_checkpoints
 from audit.keys import verify_keys
 from audit.models import AccessAction, AccessEvent, AuditVerification
+from audit.permissions import auditor_required
 from audit.services import access_event_record
 
 #: Progress is saved every this many events while a run works.
@@ -66,9 +67,10 @@ def audit_verify(
 
 
 def verification_request(*, actor: Actor) -> AuditVerification:
-    """Queue a full check (the integrity page's button); audited."""
+    """Queue a full check (the integrity page's button); auditors only, audited."""
     from audit.tasks import audit_verify_task  # noqa: PLC0415  # tasks import us
 
+    auditor_required(actor, AccessAction.AUDIT_VERIFY, "check the audit log")
     access_event_record(
         actor=actor,
         action=AccessAction.AUDIT_VERIFY,

@@ -54,6 +54,7 @@ urlpatterns = [
     path("accounts/invitations/", include("accounts.invitation_urls")),
     path("accounts/passkeys/", include("accounts.passkey_urls")),
     path("manage/", include("accounts.admin_urls")),
+    path("audit/", include("audit.urls")),
     path(
         "accessibility/",
         TemplateView.as_view(template_name="pages/accessibility.html"),

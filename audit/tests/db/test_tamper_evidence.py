@@ -158,3 +158,23 @@ def test_verification_run_records_the_result_for_the_integrity_page(events):
 
 def test_empty_log_is_intact():
     assert verify()[0] == "intact"
+
+
+def test_only_auditors_may_ask_for_a_check_and_refusals_are_audited():
+    from django.core.exceptions import PermissionDenied
+
+    from accounts.roles import Role
+    from accounts.tests.factories import SchoolFactory, actor
+    from audit.verification import verification_request
+
+    school = SchoolFactory()
+    practitioner = actor((Role.PRACTITIONER, school.pk, None))
+    with pytest.raises(PermissionDenied):
+        verification_request(actor=practitioner)
+    assert not AuditVerification.objects.exists()
+    refused = AccessEvent.objects.get(action=AccessAction.AUDIT_VERIFY)
+    assert (refused.outcome, refused.reason) == ("denied", "role_not_permitted")
+
+    auditor = actor((Role.AUDITOR, school.pk, None))
+    queued = verification_request(actor=auditor)
+    assert queued.status == AuditVerification.Status.QUEUED

@@ -73,7 +73,7 @@ def test_event_document_encodes_each_type_as_documented():
 
 
 def test_entry_hash_covers_prev_hash_seq_time_and_body_as_documented():
-    import hashlib  # noqa: PLC0415
+    import hashlib
 
     values = chain(1)[0]
     text = (

@@ -1,0 +1,275 @@
+"""Forms for the auditor's workspace: they parse and check input only.
+
+Error messages follow the GOV.UK Design System ("Enter …", "… must be a
+real date"). Dates are GOV.UK date inputs: three boxes (day, month, year)
+checked together, each error linked to the box that needs changing.
+"""
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from django import forms
+
+from audit.models import AccessAction, AnomalyKind, Outcome
+from audit.reports import NEWS_NOTE_MAX_LENGTH, REVIEW_NOTE_MAX_LENGTH
+from audit.selectors import PURPOSE_LABELS, EventFilters
+from directory.identifiers import (
+    IdentifierError,
+    format_directory_number,
+    normalise_directory_number,
+)
+from directory.selectors import child_id_for_directory_number
+
+DATE_PARTS = ("day", "month", "year")
+NUMBER_FORMAT_MESSAGE = "Enter the directory number as 13 digits, like 1234 5678 9012 3"
+
+
+def _date_part(label: str) -> forms.CharField:
+    return forms.CharField(label=label, required=False)
+
+
+def directory_number_clean(raw: str) -> tuple[str, UUID]:
+    """The normalised number and the child's id, or a ValidationError."""
+    try:
+        number = normalise_directory_number(raw)
+    except IdentifierError as error:
+        raise forms.ValidationError(error.message) from error
+    child_id = child_id_for_directory_number(number)
+    if child_id is None:
+        raise forms.ValidationError(
+            f"No child has the directory number {format_directory_number(number)}. "
+            "Check it has been copied correctly."
+        )
+    return number, child_id
+
+
+class EventFilterForm(forms.Form):
+    """The events list's filters (GET); also the export's."""
+
+    user = forms.CharField(
+        label="User",
+        required=False,
+        max_length=200,
+        help_text="Part of their name or email address.",
+        error_messages={"max_length": "User must be 200 characters or fewer"},
+    )
+    organisation = forms.CharField(
+        label="Organisation",
+        required=False,
+        max_length=200,
+        help_text="Part of its name, or its code (for example a URN).",
+        error_messages={"max_length": "Organisation must be 200 characters or fewer"},
+    )
+    child = forms.CharField(
+        label="Child’s directory number",
+        required=False,
+        max_length=40,
+        help_text="13 digits, like 1234 5678 9012 3.",
+        error_messages={"max_length": NUMBER_FORMAT_MESSAGE},
+    )
+    action = forms.ChoiceField(
+        label="Action",
+        required=False,
+        choices=[("", "Any action"), *AccessAction.choices],
+    )
+    outcome = forms.ChoiceField(
+        label="Outcome",
+        required=False,
+        choices=[("", "Any outcome"), *Outcome.choices],
+    )
+    purpose = forms.ChoiceField(
+        label="Purpose",
+        required=False,
+        choices=[("", "Any purpose")]
+        + [(p.value, label) for p, label in PURPOSE_LABELS.items()],
+    )
+    from_day = _date_part("Day")
+    from_month = _date_part("Month")
+    from_year = _date_part("Year")
+    to_day = _date_part("Day")
+    to_month = _date_part("Month")
+    to_year = _date_part("Year")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: Dates ("from", "to") wrong as a whole, not in one box.
+        self.whole_date_errors: set[str] = set()
+
+    def clean_child(self) -> tuple[str, UUID] | None:
+        raw: str = self.cleaned_data.get("child", "")
+        return directory_number_clean(raw) if raw.strip() else None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        date_from = self._date("from", "From date")
+        date_to = self._date("to", "To date")
+        if date_from and date_to and date_to < date_from:
+            self._whole_date_wrong(
+                "to", "To date must be the same as or after the from date"
+            )
+        cleaned["date_from"], cleaned["date_to"] = date_from, date_to
+        return cleaned
+
+    def _date(self, prefix: str, label: str) -> date | None:
+        """A whole date from its three boxes, or None (with an error if partial)."""
+        values = {
+            part: str(self.cleaned_data.get(f"{prefix}_{part}") or "").strip()
+            for part in DATE_PARTS
+        }
+        if not any(values.values()):
+            return None
+        missing = [part for part in DATE_PARTS if not values[part]]
+        if missing:
+            self.add_error(
+                f"{prefix}_{missing[0]}",
+                f"{label} must include a {' and '.join(missing)}",
+            )
+            return None
+        if not all(value.isdigit() for value in values.values()):
+            self._whole_date_wrong(prefix, f"{label} must be a real date")
+            return None
+        if len(values["year"]) != 4:
+            self.add_error(f"{prefix}_year", "Year must include 4 numbers")
+            return None
+        try:
+            return date(int(values["year"]), int(values["month"]), int(values["day"]))
+        except ValueError:
+            self._whole_date_wrong(prefix, f"{label} must be a real date")
+            return None
+
+    def _whole_date_wrong(self, prefix: str, message: str) -> None:
+        """An error about the date as a whole: on the day box (the summary
+        links there), with all three boxes highlighted."""
+        self.whole_date_errors.add(prefix)
+        self.add_error(f"{prefix}_day", message)
+
+    def to_filters(self) -> EventFilters:
+        """The filters; an invalid form filters nothing (the page shows errors)."""
+        if not self.is_valid():
+            return EventFilters()
+        data = self.cleaned_data
+        child = data.get("child")
+        return EventFilters(
+            user=data.get("user", "").strip(),
+            organisation=data.get("organisation", "").strip(),
+            child_id=child[1] if child else None,
+            directory_number=child[0] if child else "",
+            action=data.get("action", ""),
+            outcome=data.get("outcome", ""),
+            purpose=data.get("purpose", ""),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )
+
+    def date_error(self, prefix: str) -> str:
+        """The first error of a date's boxes (a date shows one error)."""
+        for part in DATE_PARTS:
+            errors = self.errors.get(f"{prefix}_{part}")
+            if errors:
+                return str(errors[0])
+        return ""
+
+    @property
+    def from_error(self) -> str:
+        return self.date_error("from")
+
+    @property
+    def to_error(self) -> str:
+        return self.date_error("to")
+
+    @property
+    def from_whole(self) -> bool:
+        return "from" in self.whole_date_errors
+
+    @property
+    def to_whole(self) -> bool:
+        return "to" in self.whole_date_errors
+
+    @property
+    def is_filtered(self) -> bool:
+        return self.is_bound and any(
+            value for name, value in self.data.items() if name != "page"
+        )
+
+
+class ChildHistoryForm(forms.Form):
+    number = forms.CharField(
+        label="Child’s directory number",
+        max_length=40,
+        help_text="13 digits, like 1234 5678 9012 3. It is on every record.",
+        error_messages={
+            "required": "Enter the child’s directory number",
+            "max_length": NUMBER_FORMAT_MESSAGE,
+        },
+    )
+
+    def clean_number(self) -> tuple[str, UUID]:
+        return directory_number_clean(self.cleaned_data["number"])
+
+
+REVIEWED_CHOICES = [("", "Any"), ("no", "Not reviewed yet"), ("yes", "Reviewed")]
+
+
+class FindingFilterForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="Kind",
+        required=False,
+        choices=[("", "Any kind"), *AnomalyKind.choices],
+    )
+    reviewed = forms.ChoiceField(
+        label="Reviewed", required=False, choices=REVIEWED_CHOICES
+    )
+
+    def values(self) -> tuple[str, bool | None]:
+        """(kind, reviewed) for the selector; invalid values filter nothing."""
+        data = self.cleaned_data if self.is_valid() else {}
+        reviewed = data.get("reviewed")
+        return data.get("kind", ""), None if not reviewed else reviewed == "yes"
+
+    @property
+    def is_filtered(self) -> bool:
+        return self.is_valid() and any(self.cleaned_data.values())
+
+
+class ReviewForm(forms.Form):
+    note = forms.CharField(
+        label="What you found",
+        help_text="Say what you checked and what you concluded. "
+        "This is kept with the finding and your name.",
+        max_length=REVIEW_NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={
+            "required": "Enter what you found",
+            "max_length": (
+                f"What you found must be {REVIEW_NOTE_MAX_LENGTH} characters or fewer"
+            ),
+        },
+    )
+
+
+class NewsListAddForm(forms.Form):
+    number = forms.CharField(
+        label="Child’s directory number",
+        max_length=40,
+        help_text="13 digits, like 1234 5678 9012 3.",
+        error_messages={
+            "required": "Enter the child’s directory number",
+            "max_length": NUMBER_FORMAT_MESSAGE,
+        },
+    )
+    note = forms.CharField(
+        label="Why they are on the list",
+        help_text="For example, the news story. Do not write the child’s name.",
+        max_length=NEWS_NOTE_MAX_LENGTH,
+        error_messages={
+            "required": "Enter why the child is on the list",
+            "max_length": (
+                "Why they are on the list must be "
+                f"{NEWS_NOTE_MAX_LENGTH} characters or fewer"
+            ),
+        },
+    )
+
+    def clean_number(self) -> tuple[str, UUID]:
+        return directory_number_clean(self.cleaned_data["number"])

@@ -1,0 +1,71 @@
+"""What every page of the auditor's workspace shares."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, Concatenate, ParamSpec
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from django.views.decorators.cache import never_cache
+
+from accounts.actors import Actor, actor_for_user
+from accounts.models import User
+from audit.selectors import audit_workspace_check
+
+P = ParamSpec("P")
+
+
+class AuthenticatedRequest(HttpRequest):
+    user: User
+
+
+AuditView = Callable[Concatenate[AuthenticatedRequest, Actor, P], HttpResponseBase]
+
+
+def auditor_view(
+    view: AuditView[P],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponseBase]:
+    """Sign-in required; anyone but a verified auditor gets the 403 page.
+
+    The view gets the Actor. Every page is ``never_cache``: they show who
+    did what.
+    """
+
+    @wraps(view)
+    def wrapper(
+        request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs
+    ) -> HttpResponseBase:
+        authenticated: AuthenticatedRequest = request  # type: ignore[assignment]  # login_required checked the user
+        actor = request_actor(authenticated)
+        audit_workspace_check(actor=actor)
+        return view(authenticated, actor, *args, **kwargs)
+
+    return never_cache(login_required(wrapper))
+
+
+def request_actor(request: AuthenticatedRequest) -> Actor:
+    """The signed-in user as an Actor, with django-otp's verification state."""
+    is_verified = getattr(request.user, "is_verified", None)
+    return actor_for_user(
+        request.user, second_factor_verified=bool(is_verified and is_verified())
+    )
+
+
+def query_without_page(request: HttpRequest) -> str:
+    """The request's query string without ``page``, for pagination links."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def paging(request: HttpRequest, page: Page[Any] | None) -> dict[str, object]:
+    """Context for templates/audit/pagination.html."""
+    return {
+        "page": page,
+        "page_range": (
+            page.paginator.get_elided_page_range(page.number) if page else []
+        ),
+        "query": query_without_page(request),
+    }
