@@ -39,7 +39,7 @@ def events() -> list[AccessEvent]:
     return list(AccessEvent.objects.order_by("seq"))
 
 
-def sql(statement: str, params: list[object] | None = None) -> None:
+def sql(statement: str, params: list[str | int] | None = None) -> None:
     with connection.cursor() as cursor:
         cursor.execute(statement, params or [])
 
@@ -102,13 +102,15 @@ def test_a_rewritten_and_rehashed_history_fails_the_signed_checkpoint(events):
     from audit.chain import EVENT_FIELDS, entry_hash
 
     prev = AccessEvent.objects.get(seq=1).entry_hash
-    for row in AccessEvent.objects.filter(seq__gte=2).order_by("seq").values():
+    rows = AccessEvent.objects.filter(seq__gte=2).order_by("seq").values()
+    for stored in rows:
+        row: dict[str, object] = dict(stored)
         row["prev_hash"] = prev
         prev = entry_hash({name: row[name] for name in EVENT_FIELDS})
         sql(
             "UPDATE audit_accessevent SET prev_hash = %s, entry_hash = %s "
             "WHERE seq = %s",
-            [row["prev_hash"], prev, row["seq"]],
+            [str(row["prev_hash"]), prev, stored["seq"]],
         )
     status, message = verify()
     assert status == "broken"
@@ -140,7 +142,9 @@ def test_checkpoint_is_written_once_per_new_head(events, checkpoint_dir):
     access_event_record(
         actor=None, action=AccessAction.SIGN_IN_FAILED, allowed=False, reason="x"
     )
-    assert checkpoint_write().seq == 7
+    second = checkpoint_write()
+    assert second is not None
+    assert second.seq == 7
     lines = next(checkpoint_dir.glob("*.jsonl")).read_text().splitlines()
     assert len(lines) == AuditCheckpoint.objects.count() == 2
 
