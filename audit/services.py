@@ -2,7 +2,7 @@
 
 Events form a hash chain with gap-free sequence numbers (audit/chain.py,
 docs/audit-format.md). The database function audit_event_append takes a
-transaction-scoped advisory lock, reads the chain's head and inserts the next
+row lock on the chain's head (AuditChainHead) and inserts the next
 event in one autocommitted statement, so two writers never take the same
 number, a failed write leaves no gap, and a write costs one round trip.
 """
@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
 
 from accounts.actors import Actor
 from audit.chain import CHAIN_FIELDS, EVENT_FIELDS, event_body
@@ -115,7 +116,21 @@ def _chain_append(event: AccessEvent) -> None:
         event.seq, event.occurred_at, event.prev_hash, event.entry_hash = (
             cursor.fetchone()
         )
+        _wait_until_durable(cursor)
     event._state.adding = False
+
+
+def _wait_until_durable(cursor: CursorWrapper) -> None:
+    """Return once the event just appended is flushed to disk.
+
+    audit_event_append commits without waiting for the WAL flush, so the
+    chain's lock is never held across a disk write. This transaction takes a
+    transaction id, so its (synchronous) commit writes a commit record and
+    flushes the WAL up to it — which includes the event. Concurrent writers'
+    flushes share one disk write (group commit) instead of queueing behind
+    the lock one flush at a time.
+    """
+    cursor.execute("SELECT txid_current()")
 
 
 def row_values(event: AccessEvent) -> dict[str, object]:

@@ -35,7 +35,6 @@ CREATE TABLE "audit_accessevent" (
     CONSTRAINT "audit_event_seq_positive" CHECK ("seq" > 0)
 ) PARTITION BY RANGE ("occurred_at");
 CREATE TABLE "audit_accessevent_default" PARTITION OF "audit_accessevent" DEFAULT;
-CREATE INDEX "audit_event_seq" ON "audit_accessevent" ("seq");
 CREATE INDEX "audit_event_child" ON "audit_accessevent" ("child_id", "occurred_at");
 CREATE INDEX "audit_event_actor" ON "audit_accessevent" ("actor_id", "occurred_at");
 CREATE INDEX "audit_event_time" ON "audit_accessevent" ("occurred_at");
@@ -119,7 +118,7 @@ class Migration(migrations.Migration):
                     ],
                     options={
                         'ordering': ['seq'],
-                        'indexes': [models.Index(fields=['seq'], name='audit_event_seq'), models.Index(fields=['child_id', 'occurred_at'], name='audit_event_child'), models.Index(fields=['actor_id', 'occurred_at'], name='audit_event_actor'), models.Index(fields=['occurred_at'], name='audit_event_time')],
+                        'indexes': [models.Index(fields=['child_id', 'occurred_at'], name='audit_event_child'), models.Index(fields=['actor_id', 'occurred_at'], name='audit_event_actor'), models.Index(fields=['occurred_at'], name='audit_event_time')],
                     },
                 ),
             ],

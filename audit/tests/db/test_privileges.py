@@ -92,3 +92,24 @@ def test_month_with_rows_in_the_default_partition_is_reported_not_failed():
         "audit_accessevent_y2031m05 was not created."
     ]
     assert "audit_accessevent_y2031m06" in partitions_list(connection)
+
+
+def test_app_role_can_write_events_through_the_one_writer():
+    with connection.cursor() as cursor:
+        cursor.execute(f'SET ROLE "{settings.DATABASE_APP_ROLE}"')
+        try:
+            first = access_event_record(
+                actor=None,
+                action=AccessAction.SIGN_IN_FAILED,
+                allowed=False,
+                reason="a",
+            )
+            second = access_event_record(
+                actor=None,
+                action=AccessAction.SIGN_IN_FAILED,
+                allowed=False,
+                reason="b",
+            )
+        finally:
+            cursor.execute("RESET ROLE")
+    assert (second.seq, second.prev_hash) == (first.seq + 1, first.entry_hash)
