@@ -304,9 +304,10 @@ def main(argv: list[str] | None = None) -> int:
         ),
     ]
     notes = [
-        f"{options.events:,} events per writer; each event is its own durable "
-        "transaction (advisory lock, head read, SHA-256 over canonical JSON, "
-        "INSERT, COMMIT), as in the service.",
+        f"{options.events:,} events per writer, each through access_event_record "
+        "as the service writes them: one statement (head row lock, SHA-256 in the "
+        "database, INSERT, commit), then a wait for its WAL flush outside the "
+        "lock.",
         f"Reads: {options.reads:,} `child_record_get` calls per round over "
         f"{options.children:,} demo children, {options.rounds} alternating rounds "
         f"each way, best round counted. Audited rounds (reads/s): "
