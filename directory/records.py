@@ -163,3 +163,55 @@ class ChildRecord:
     warning_flags: tuple[WarningFlagView, ...] = ()
     hidden_involvements: int = 0
     access_reason: str = field(default="")
+
+
+# Search ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """What a practitioner typed. Validated by directory.search before use.
+
+    ``date_of_birth`` or an age range (``age_from``/``age_to``, whole years)
+    or ``postcode`` must accompany ``family_name``; ``postcode`` may be a
+    full postcode or only its district ("N17").
+    """
+
+    family_name: str
+    given_name: str = ""
+    date_of_birth: date | None = None
+    age_from: int | None = None
+    age_to: int | None = None
+    gender: str = ""
+    postcode: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """One ranked candidate: only what tells children apart."""
+
+    child_id: UUID
+    given_names: str
+    family_name: str
+    date_of_birth: date
+    gender: str
+    postcode_district: str
+    score: float  # 0..100
+    strength: str  # plain words, e.g. "Strong match"
+
+
+@dataclass(frozen=True, slots=True)
+class RestrictedMatch:
+    """A shielded child may match: who to contact, and nothing about them."""
+
+    authority_name: str
+    contact_phone: str
+    contact_email: str
+
+
+@dataclass(frozen=True, slots=True)
+class SearchOutcome:
+    results: tuple[SearchResult, ...]
+    restricted: tuple[RestrictedMatch, ...] = ()
+    #: True when more candidates matched than the list shows.
+    capped: bool = False
