@@ -12,6 +12,8 @@ from uuid import UUID
 from django.utils import timezone
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest
+
     from accounts.models import User
 
 
@@ -90,3 +92,26 @@ def actor_for_user(user: "User", *, second_factor_verified: bool) -> Actor:
         second_factor_verified=second_factor_verified,
         display_name=str(user),
     )
+
+
+_REQUEST_ATTRIBUTE = "_actor"
+
+
+def request_actor(request: "HttpRequest") -> Actor | None:
+    """The signed-in user of ``request`` as an Actor; None for anonymous users.
+
+    The second factor counts as verified when django-otp says so
+    (``request.user.is_verified()``). Built once per request and kept on it,
+    so the view and the navigation's template tags share one Actor.
+    """
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    actor: Actor | None = getattr(request, _REQUEST_ATTRIBUTE, None)
+    if actor is None:
+        is_verified = getattr(user, "is_verified", None)
+        actor = actor_for_user(
+            user, second_factor_verified=bool(is_verified and is_verified())
+        )
+        setattr(request, _REQUEST_ATTRIBUTE, actor)
+    return actor

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from accounts.actors import Actor, actor_for_user
+from accounts.actors import Actor, request_actor
 from accounts.admin_forms import (
     FeedSystemForm,
     InviteForm,
@@ -86,8 +86,11 @@ def workspace_view(
         request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs
     ) -> HttpResponse:
         authenticated = _as_authenticated(request)
+        actor = request_actor(authenticated)
+        if actor is None:  # login_required lets only signed-in users this far
+            raise PermissionDenied
         try:
-            return view(authenticated, request_actor(authenticated), *args, **kwargs)
+            return view(authenticated, actor, *args, **kwargs)
         except AdminActionRefused as refusal:
             if refusal.reason_code == "out_of_scope":
                 raise Http404(refusal.message) from refusal
@@ -98,14 +101,6 @@ def workspace_view(
 
 def _as_authenticated(request: HttpRequest) -> AuthenticatedRequest:
     return request  # type: ignore[return-value]  # login_required checked the user
-
-
-def request_actor(request: AuthenticatedRequest) -> Actor:
-    """The signed-in user as an Actor, with django-otp's verification state."""
-    is_verified = getattr(request.user, "is_verified", None)
-    return actor_for_user(
-        request.user, second_factor_verified=bool(is_verified and is_verified())
-    )
 
 
 # The users list, one user, invitations, review, organisations ---------------

@@ -5,6 +5,7 @@ real date"). Dates are GOV.UK date inputs: three boxes (day, month, year)
 checked together, each error linked to the box that needs changing.
 """
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -29,6 +30,40 @@ def _date_part(label: str) -> forms.CharField:
     return forms.CharField(label=label, required=False)
 
 
+def _text_filter(label: str, help_text: str) -> forms.CharField:
+    """An optional text box of up to 200 characters, with GOV.UK's "too long"."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=200,
+        help_text=help_text,
+        error_messages={"max_length": f"{label} must be 200 characters or fewer"},
+    )
+
+
+def _directory_number(help_text: str, *, required: bool = True) -> forms.CharField:
+    """A child's directory number box; directory_number_clean checks it."""
+    return forms.CharField(
+        label="Child’s directory number",
+        required=required,
+        max_length=40,
+        help_text=help_text,
+        error_messages={
+            "required": "Enter the child’s directory number",
+            "max_length": NUMBER_FORMAT_MESSAGE,
+        },
+    )
+
+
+def _choice_filter(
+    label: str, anything: str, choices: Iterable[tuple[str, str]]
+) -> forms.ChoiceField:
+    """An optional select whose first option, ``anything``, filters nothing."""
+    return forms.ChoiceField(
+        label=label, required=False, choices=[("", anything), *choices]
+    )
+
+
 def directory_number_clean(raw: str) -> tuple[str, UUID]:
     """The normalised number and the child's id, or a ValidationError."""
     try:
@@ -47,42 +82,17 @@ def directory_number_clean(raw: str) -> tuple[str, UUID]:
 class EventFilterForm(forms.Form):
     """The events list's filters (GET); also the export's."""
 
-    user = forms.CharField(
-        label="User",
-        required=False,
-        max_length=200,
-        help_text="Part of their name or email address.",
-        error_messages={"max_length": "User must be 200 characters or fewer"},
+    user = _text_filter("User", "Part of their name or email address.")
+    organisation = _text_filter(
+        "Organisation", "Part of its name, or its code (for example a URN)."
     )
-    organisation = forms.CharField(
-        label="Organisation",
-        required=False,
-        max_length=200,
-        help_text="Part of its name, or its code (for example a URN).",
-        error_messages={"max_length": "Organisation must be 200 characters or fewer"},
-    )
-    child = forms.CharField(
-        label="Child’s directory number",
-        required=False,
-        max_length=40,
-        help_text="13 digits, like 1234 5678 9012 3.",
-        error_messages={"max_length": NUMBER_FORMAT_MESSAGE},
-    )
-    action = forms.ChoiceField(
-        label="Action",
-        required=False,
-        choices=[("", "Any action"), *AccessAction.choices],
-    )
-    outcome = forms.ChoiceField(
-        label="Outcome",
-        required=False,
-        choices=[("", "Any outcome"), *Outcome.choices],
-    )
-    purpose = forms.ChoiceField(
-        label="Purpose",
-        required=False,
-        choices=[("", "Any purpose")]
-        + [(p.value, label) for p, label in PURPOSE_LABELS.items()],
+    child = _directory_number("13 digits, like 1234 5678 9012 3.", required=False)
+    action = _choice_filter("Action", "Any action", AccessAction.choices)
+    outcome = _choice_filter("Outcome", "Any outcome", Outcome.choices)
+    purpose = _choice_filter(
+        "Purpose",
+        "Any purpose",
+        [(p.value, label) for p, label in PURPOSE_LABELS.items()],
     )
     from_day = _date_part("Day")
     from_month = _date_part("Month")
@@ -194,14 +204,8 @@ class EventFilterForm(forms.Form):
 
 
 class ChildHistoryForm(forms.Form):
-    number = forms.CharField(
-        label="Child’s directory number",
-        max_length=40,
-        help_text="13 digits, like 1234 5678 9012 3. It is on every record.",
-        error_messages={
-            "required": "Enter the child’s directory number",
-            "max_length": NUMBER_FORMAT_MESSAGE,
-        },
+    number = _directory_number(
+        "13 digits, like 1234 5678 9012 3. It is on every record."
     )
 
     def clean_number(self) -> tuple[str, UUID]:
@@ -212,11 +216,7 @@ REVIEWED_CHOICES = [("", "Any"), ("no", "Not reviewed yet"), ("yes", "Reviewed")
 
 
 class FindingFilterForm(forms.Form):
-    kind = forms.ChoiceField(
-        label="Kind",
-        required=False,
-        choices=[("", "Any kind"), *AnomalyKind.choices],
-    )
+    kind = _choice_filter("Kind", "Any kind", AnomalyKind.choices)
     reviewed = forms.ChoiceField(
         label="Reviewed", required=False, choices=REVIEWED_CHOICES
     )
@@ -249,15 +249,7 @@ class ReviewForm(forms.Form):
 
 
 class NewsListAddForm(forms.Form):
-    number = forms.CharField(
-        label="Child’s directory number",
-        max_length=40,
-        help_text="13 digits, like 1234 5678 9012 3.",
-        error_messages={
-            "required": "Enter the child’s directory number",
-            "max_length": NUMBER_FORMAT_MESSAGE,
-        },
-    )
+    number = _directory_number("13 digits, like 1234 5678 9012 3.")
     note = forms.CharField(
         label="Why they are on the list",
         help_text="For example, the news story. Do not write the child’s name.",

@@ -43,11 +43,13 @@ class Figure:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """The figure that decides pass or fail, and its minimum."""
+    """The figure that decides pass or fail, and its bound: at least
+    ``minimum``, or, when ``at_most`` is set, at most ``minimum``."""
 
     key: str
     minimum: float
     unit: str
+    at_most: bool = False
 
 
 def _cpu_model() -> str:
@@ -102,7 +104,11 @@ def write_result(
         "machine": machine,
         "figures": [asdict(figure) for figure in figures],
         "target": asdict(target),
-        "passed": values[target.key] >= target.minimum,
+        "passed": (
+            values[target.key] <= target.minimum
+            if target.at_most
+            else values[target.key] >= target.minimum
+        ),
         "notes": notes or [],
     }
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,10 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
 
 
+def _bound(target: dict[str, Any]) -> str:
+    return "<=" if target.get("at_most") else ">="
+
+
 def _machine_line(machine: dict[str, Any]) -> str:
     parts = [
         f"{machine.get('cpu')}",
@@ -51,7 +55,7 @@ def _section(result: dict[str, Any]) -> list[str]:
         f"- Measured: {result['measured_at']} "
         f"by `python -m benchmarks.{result['name']}`",
         f"- Machine: {_machine_line(result['machine'])}",
-        f"- Target: {headline['label']} >= {_number(target['minimum'])} "
+        f"- Target: {headline['label']} {_bound(target)} {_number(target['minimum'])} "
         f"{target['unit']}: **{verdict}** ({_number(headline['value'])} "
         f"{headline['unit']})",
         "",
@@ -93,7 +97,7 @@ def render_report(results_dir: Path = RESULTS_DIR, report: Path = REPORT) -> Pat
         lines.append(
             f"| {result['name']} | {headline['label']} | "
             f"{_number(headline['value'])} {headline['unit']} | "
-            f">= {_number(target['minimum'])} {target['unit']} | "
+            f"{_bound(target)} {_number(target['minimum'])} {target['unit']} | "
             f"{'PASS' if result['passed'] else 'FAIL'} | "
             f"{result['measured_at'][:10]} |"
         )

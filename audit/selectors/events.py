@@ -113,14 +113,15 @@ def _filtered(filters: EventFilters) -> QuerySet[AccessEvent]:
             | Q(code__iexact=filters.organisation)
         )
         events = events.filter(organisation_id__in=organisations.values("pk"))
-    if filters.child_id:
-        events = events.filter(child_id=filters.child_id)
-    if filters.action:
-        events = events.filter(action=filters.action)
-    if filters.outcome:
-        events = events.filter(outcome=filters.outcome)
-    if filters.purpose:
-        events = events.filter(purpose=filters.purpose)
+    exact = {
+        "child_id": filters.child_id,
+        "action": filters.action,
+        "outcome": filters.outcome,
+        "purpose": filters.purpose,
+    }
+    for name, value in exact.items():
+        if value:
+            events = events.filter(**{name: value})
     if filters.date_from:
         events = events.filter(occurred_at__gte=_london_midnight(filters.date_from))
     if filters.date_to:

@@ -5,12 +5,13 @@ from functools import wraps
 from typing import Any, Concatenate, ParamSpec
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.views.decorators.cache import never_cache
 
-from accounts.actors import Actor, actor_for_user
+from accounts.actors import Actor, request_actor
 from accounts.models import User
 from audit.selectors import audit_workspace_check
 
@@ -39,18 +40,12 @@ def auditor_view(
     ) -> HttpResponseBase:
         authenticated: AuthenticatedRequest = request  # type: ignore[assignment]  # login_required checked the user
         actor = request_actor(authenticated)
+        if actor is None:  # login_required lets only signed-in users this far
+            raise PermissionDenied
         audit_workspace_check(actor=actor)
         return view(authenticated, actor, *args, **kwargs)
 
     return never_cache(login_required(wrapper))
-
-
-def request_actor(request: AuthenticatedRequest) -> Actor:
-    """The signed-in user as an Actor, with django-otp's verification state."""
-    is_verified = getattr(request.user, "is_verified", None)
-    return actor_for_user(
-        request.user, second_factor_verified=bool(is_verified and is_verified())
-    )
 
 
 def query_without_page(request: HttpRequest) -> str:
@@ -61,7 +56,7 @@ def query_without_page(request: HttpRequest) -> str:
 
 
 def paging(request: HttpRequest, page: Page[Any] | None) -> dict[str, object]:
-    """Context for templates/audit/pagination.html."""
+    """Context for templates/includes/pagination.html."""
     return {
         "page": page,
         "page_range": (

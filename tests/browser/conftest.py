@@ -224,6 +224,28 @@ def add_verified_session(context: BrowserContext, base_url: str, user: User) -> 
 
 
 @pytest.fixture
+def authenticator(page: Page) -> str:
+    """A platform authenticator that says yes, like a fingerprint reader:
+    Chromium's virtual authenticator (the DevTools protocol's WebAuthn
+    domain), for the passkey pages. Returns its id."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    added = cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+        },
+    )
+    return str(added["authenticatorId"])
+
+
+@pytest.fixture
 def verified_page(page: Page, live_server: Any) -> Callable[[User], Page]:
     """Sign ``page`` in as a user with a password *and* a second factor (an
     authenticator app, created if they have none), without the journey.

@@ -80,26 +80,6 @@ def world(transactional_db, live_server, settings) -> World:
     )
 
 
-@pytest.fixture
-def authenticator(page: Page) -> str:
-    """A platform authenticator that says yes, like a fingerprint reader."""
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable")
-    added = cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-            }
-        },
-    )
-    return str(added["authenticatorId"])
-
-
 def test_an_auditor_works_through_the_workspace(
     page: Page, live_server, world, authenticator, page_problems
 ):

@@ -37,26 +37,6 @@ def world(transactional_db, live_server, settings) -> World:
     return world
 
 
-@pytest.fixture
-def authenticator(page: Page) -> str:
-    """A platform authenticator that says yes, like a fingerprint reader."""
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable")
-    added = cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-            }
-        },
-    )
-    return str(added["authenticatorId"])
-
-
 def _title(text: str) -> str:
     return f"{text} \N{EN DASH} {settings.SERVICE_NAME}"
 

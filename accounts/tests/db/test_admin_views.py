@@ -13,12 +13,14 @@ from typing import Protocol
 import pytest
 import time_machine
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core import mail
 from django.template import loader
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.actors import actor_for_user, request_actor
 from accounts.models import ApiToken, Invitation, RoleAssignment, User
 from accounts.roles import Role
 from accounts.services import (
@@ -176,6 +178,20 @@ def test_the_navigation_item_shows_for_verified_administrators_only(world, rf):
         user.is_verified = lambda verified=verified: verified
         html = template.render({}, request)
         assert ("Manage users" in html) is shown, (user, verified)
+
+
+def test_the_request_actor_is_built_once_per_request(world, rf):
+    anonymous = rf.get("/")
+    anonymous.user = AnonymousUser()
+    assert request_actor(anonymous) is None
+
+    request = rf.get("/")
+    request.user = world.admin
+    world.admin.is_verified = lambda: True
+    actor = request_actor(request)
+
+    assert actor == actor_for_user(world.admin, second_factor_verified=True)
+    assert request_actor(request) is actor
 
 
 def test_a_user_outside_scope_is_not_found(admin_client, world):

@@ -116,6 +116,17 @@ def _opened(world: World, detail: str = NURSE_REASON) -> None:
     )
 
 
+def _invited(world: World, detail: str = "") -> None:
+    """The administrator invites someone: an event about no child."""
+    access_event_record(
+        actor=world.actor(world.admin),
+        action=AccessAction.USER_INVITE,
+        allowed=True,
+        reason="granted",
+        detail=detail,
+    )
+
+
 class _Response(Protocol):
     status_code: int
     content: bytes
@@ -272,12 +283,7 @@ def test_the_events_list_names_who_did_what_without_encrypted_detail(
 
 def test_the_events_list_pages_by_fifty_newest_first(world, auditor_client):
     for _ in range(51):
-        access_event_record(
-            actor=world.actor(world.admin),
-            action=AccessAction.USER_INVITE,
-            allowed=True,
-            reason="granted",
-        )
+        _invited(world)
     newest = AccessEvent.objects.order_by("-seq")[0].seq
 
     first = _html(auditor_client.get(reverse("audit:event-list")))
@@ -316,12 +322,7 @@ def test_the_events_list_takes_the_same_queries_for_one_or_many_rows(
 )
 def test_each_filter_narrows_the_events(world, auditor_client, query, shown):
     _opened(world)
-    access_event_record(
-        actor=world.actor(world.admin),
-        action=AccessAction.USER_INVITE,
-        allowed=True,
-        reason="granted",
-    )
+    _invited(world)
     access_event_record(
         actor=None, action=AccessAction.SIGN_IN_FAILED, allowed=False, reason="x"
     )
@@ -340,12 +341,7 @@ def _dated(prefix: str, day: date) -> str:
 
 def test_filtering_by_child(world, auditor_client):
     _opened(world)
-    access_event_record(
-        actor=world.actor(world.admin),
-        action=AccessAction.USER_INVITE,
-        allowed=True,
-        reason="granted",
-    )
+    _invited(world)
 
     html = _html(
         auditor_client.get(f"{reverse('audit:event-list')}?child={world.number}")
@@ -492,13 +488,7 @@ def test_the_export_is_csv_with_safe_cells_and_is_audited(world, auditor_client)
     world.practitioner.first_name = '=HYPERLINK("http://evil.example","Pat")'
     world.practitioner.save()
     _opened(world)
-    access_event_record(
-        actor=world.actor(world.admin),
-        action=AccessAction.USER_INVITE,
-        allowed=True,
-        reason="granted",
-        detail="@SUM(1+1) invited someone",
-    )
+    _invited(world, detail="@SUM(1+1) invited someone")
 
     response = auditor_client.get(reverse("audit:event-export"))
 
