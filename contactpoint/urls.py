@@ -55,6 +55,7 @@ urlpatterns = [
     path("accounts/passkeys/", include("accounts.passkey_urls")),
     path("manage/", include("accounts.admin_urls")),
     path("audit/", include("audit.urls")),
+    path("children/", include("directory.urls")),
     path(
         "accessibility/",
         TemplateView.as_view(template_name="pages/accessibility.html"),
@@ -67,6 +68,7 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("api/v1/accounts/", include("accounts.api.urls")),
+    path("api/v1/children/", include("directory.api.urls")),
     path(
         "api/schema/",
         SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]),

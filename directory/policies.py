@@ -23,6 +23,10 @@ class Purpose(StrEnum):
     OTHER = "other"
 
 
+#: The reason a shielded record was opened by breaking glass: the caller
+#: must then notify the responsible authority at once.
+BROKE_GLASS = "granted_break_glass"
+
 #: Roles that may read child records at all.
 READER_ROLES = frozenset({Role.PRACTITIONER, Role.DATA_MANAGER, Role.SHIELDING_OFFICER})
 
@@ -94,7 +98,7 @@ def decide_child_record_view(
         if authority is not None and authority in officers:
             return Decision(True, "granted_responsible_authority")
         if break_glass and purpose == Purpose.CHILD_PROTECTION:
-            return Decision(True, "granted_break_glass")
+            return Decision(True, BROKE_GLASS)
         return Decision(False, "record_shielded")
     # Practitioners search nationally on purpose: children move across boundaries.
     return Decision(True, "granted")

@@ -1,0 +1,25 @@
+"""The practitioner's pages, mounted at /children/ (namespace "directory")."""
+
+from django.urls import path
+
+from directory.views.involvements import involvement_end_view, involvement_new_view
+from directory.views.records import break_glass_view, record_view
+from directory.views.search import search_view
+
+app_name = "directory"
+
+urlpatterns = [
+    path("", search_view, name="search"),
+    path("<uuid:child_id>/", record_view, name="record"),
+    path("<uuid:child_id>/break-glass/", break_glass_view, name="break-glass"),
+    path(
+        "<uuid:child_id>/involvements/new/",
+        involvement_new_view,
+        name="involvement-new",
+    ),
+    path(
+        "<uuid:child_id>/involvements/<uuid:involvement_id>/end/",
+        involvement_end_view,
+        name="involvement-end",
+    ),
+]
