@@ -397,7 +397,7 @@ def test_break_glass_opens_a_restricted_record_and_tells_the_authority(
     assert "Open a record in an emergency" in _text(client.get(url))
 
     with (
-        mock.patch("directory.views.records.break_glass_notify.delay") as delay,
+        mock.patch("directory.tasks.break_glass_notify.delay") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = client.post(url, {"reason": "Child says she is in danger tonight"})
@@ -447,7 +447,7 @@ def test_break_glass_on_an_ordinary_record_tells_nobody(
     url = reverse("directory:break-glass", args=[created.id])
 
     with (
-        mock.patch("directory.views.records.break_glass_notify.delay") as delay,
+        mock.patch("directory.tasks.break_glass_notify.delay") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = _client(world.teacher).post(url, {"reason": "Emergency"})
