@@ -199,11 +199,19 @@ def _sample_queries(
         )
         if index in picks
     ]
-    return [
-        (child, _query(child, ERROR_KINDS[i % len(ERROR_KINDS)], rng))
-        for i, child in enumerate(sample)
-        if not child.shielded
-    ]
+    from directory.search import search_query_problems
+
+    queries = []
+    for i, child in enumerate(sample):
+        if child.shielded:
+            continue
+        query = _query(child, ERROR_KINDS[i % len(ERROR_KINDS)], rng)
+        if search_query_problems(query, today=today):
+            # An error that made the query invalid (a date in the future,
+            # an age over 24): ask without it, as a person would retype.
+            query = _query(child, "none", rng)
+        queries.append((child, query))
+    return queries
 
 
 def _run_size(size: int, options: argparse.Namespace, url: str) -> dict[str, float]:

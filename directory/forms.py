@@ -21,6 +21,7 @@ from django.core.validators import RegexValidator
 from accounts.admin_forms import GovukRadioSelect
 from directory.models import (
     CarerRelationship,
+    Consent,
     FlagKind,
     Gender,
     NameKind,
@@ -36,6 +37,7 @@ SERVICE_LABELS: dict[str, str] = dict(ServiceType.choices)
 FLAG_LABELS: dict[str, str] = dict(FlagKind.choices)
 NAME_KIND_LABELS: dict[str, str] = dict(NameKind.choices)
 RELATIONSHIP_LABELS: dict[str, str] = dict(CarerRelationship.choices)
+CONSENT_GIVEN_BY_LABELS: dict[str, str] = dict(Consent.GivenBy.choices)
 PURPOSE_LABELS: dict[str, str] = {
     Purpose.PROVIDING_SERVICE: "I am providing a service to this child now",
     Purpose.ASSESSING_REFERRAL: "I am assessing a referral about this child",
@@ -417,3 +419,23 @@ class InvolvementEndForm(DateInputsMixin):
     @property
     def ended_on_whole(self) -> bool:
         return "ended_on" in self.whole_date_errors
+
+
+# Consent to share a sensitive involvement ---------------------------------------
+
+
+class ConsentForm(forms.Form):
+    given_by = forms.ChoiceField(
+        label="Who gave consent?",
+        choices=list(CONSENT_GIVEN_BY_LABELS.items()),
+        widget=GovukRadioSelect,
+        help_text=(
+            "Ask the young person first. A person with parental responsibility "
+            "decides only when the young person cannot understand what sharing "
+            "means."
+        ),
+        error_messages={
+            "required": "Select who gave consent to share this involvement",
+            "invalid_choice": "Select one of the people shown",
+        },
+    )

@@ -113,3 +113,39 @@ def decide_involvement_visible(actor: Actor, facts: InvolvementFacts) -> Decisio
     if facts.has_consent:
         return Decision(True, "granted_consent")
     return Decision(False, "sensitive_without_consent")
+
+
+def decide_involvement_change(actor: Actor, organisation_id: int) -> Decision:
+    """May ``actor`` record or end an involvement of ``organisation_id``?
+
+    Only practitioners, with a verified second factor, and only for an
+    organisation at which they hold the practitioner role.
+    """
+    if not actor.second_factor_verified:
+        return Decision(False, "second_factor_missing")
+    practising_at = actor.organisations_with(Role.PRACTITIONER)
+    if not practising_at:
+        return Decision(False, "role_not_permitted")
+    if organisation_id not in practising_at:
+        return Decision(False, "not_own_organisation")
+    return Decision(True, "granted_own_organisation")
+
+
+def decide_consent_change(actor: Actor, facts: InvolvementFacts) -> Decision:
+    """May ``actor`` record or withdraw consent to share this involvement?
+
+    Only a practitioner at the organisation that provides it: they know the
+    young person and heard the consent given (or taken back). Only sensitive
+    involvements need consent; every other involvement is shown anyway.
+    Whether consent is already recorded does not change who may act.
+    """
+    if not actor.second_factor_verified:
+        return Decision(False, "second_factor_missing")
+    practising_at = actor.organisations_with(Role.PRACTITIONER)
+    if not practising_at:
+        return Decision(False, "role_not_permitted")
+    if facts.organisation_id not in practising_at:
+        return Decision(False, "not_providing_organisation")
+    if not facts.sensitive:
+        return Decision(False, "involvement_not_sensitive")
+    return Decision(True, "granted_providing_organisation")

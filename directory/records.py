@@ -5,7 +5,7 @@ Views, the API, ingestion and the seeder hand these to ``directory.services``;
 """
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 
@@ -110,6 +110,16 @@ class CarerView:
 
 
 @dataclass(frozen=True, slots=True)
+class ConsentView:
+    """The current consent to share a sensitive involvement."""
+
+    id: UUID
+    given_by: str  # directory.models.Consent.GivenBy value
+    scope: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class InvolvementView:
     id: UUID
     organisation_id: int
@@ -123,6 +133,7 @@ class InvolvementView:
     started_on: date
     ended_on: date | None
     sensitive: bool
+    consent: ConsentView | None = None
 
 
 @dataclass(frozen=True, slots=True)

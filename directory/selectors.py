@@ -45,6 +45,7 @@ from directory.policies import (
 from directory.records import (
     CarerView,
     ChildRecord,
+    ConsentView,
     InvolvementView,
     MatchProfile,
     NameView,
@@ -87,7 +88,9 @@ def _load_child(child_id: UUID) -> Child | None:
                 .prefetch_related(
                     Prefetch(
                         "consents",
-                        queryset=Consent.unaudited.filter(withdrawn_at__isnull=True),
+                        queryset=Consent.unaudited.filter(
+                            withdrawn_at__isnull=True
+                        ).order_by("-recorded_at"),
                     )
                 )
                 .order_by("started_on"),
@@ -123,12 +126,14 @@ def _decrypt_record(actor: Actor, child: Child, decision: Decision) -> ChildReco
     involvements: list[InvolvementView] = []
     hidden = 0
     for involvement in child.involvements.all():
+        # Only consents not withdrawn are loaded, so a withdrawal hides it again.
+        consent = next(iter(involvement.consents.all()), None)
         visible = decide_involvement_visible(
             actor,
             InvolvementFacts(
                 sensitive=involvement.sensitive,
                 organisation_id=involvement.organisation_id,
-                has_consent=bool(involvement.consents.all()),
+                has_consent=consent is not None,
             ),
         )
         if not visible.allowed:
@@ -148,6 +153,14 @@ def _decrypt_record(actor: Actor, child: Child, decision: Decision) -> ChildReco
                 started_on=involvement.started_on,
                 ended_on=involvement.ended_on,
                 sensitive=involvement.sensitive,
+                consent=ConsentView(
+                    id=consent.id,
+                    given_by=consent.given_by,
+                    scope=consent.scope,
+                    recorded_at=consent.recorded_at,
+                )
+                if consent
+                else None,
             )
         )
     return ChildRecord(

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from directory.views.consents import consent_new_view, consent_withdraw_view
 from directory.views.involvements import involvement_end_view, involvement_new_view
 from directory.views.records import break_glass_view, record_view
 from directory.views.search import search_view
@@ -21,5 +22,15 @@ urlpatterns = [
         "<uuid:child_id>/involvements/<uuid:involvement_id>/end/",
         involvement_end_view,
         name="involvement-end",
+    ),
+    path(
+        "<uuid:child_id>/involvements/<uuid:involvement_id>/consent/new/",
+        consent_new_view,
+        name="consent-new",
+    ),
+    path(
+        "<uuid:child_id>/consents/<uuid:consent_id>/withdraw/",
+        consent_withdraw_view,
+        name="consent-withdraw",
     ),
 ]

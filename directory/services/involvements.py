@@ -1,12 +1,12 @@
 """Practitioners recording and ending their own involvement with a child.
 
-Who may do it is a small pure rule here (``decide_involvement_change``,
-``lead_professional_allowed``): only a practitioner, only for an organisation
-at which they hold the practitioner role, and a lead-professional mark only
-for the services that can hold one. Every attempt is audited through
-``access_event_record`` — a refusal is recorded before it is raised, and a
-change is recorded before it is made (in its own transaction), with a second
-event should the change then fail.
+Who may do it is a pure rule (``directory.policies.decide_involvement_change``:
+only a practitioner, only for an organisation at which they hold the
+practitioner role), and a small one here (``lead_professional_allowed``: a
+lead-professional mark only for the services that can hold one). Every
+attempt is audited through ``access_event_record`` — a refusal is recorded
+before it is raised, and a change is recorded before it is made (in its own
+transaction), with a second event should the change then fail.
 """
 
 import uuid
@@ -40,6 +40,7 @@ from directory.policies import (
     Decision,
     Purpose,
     decide_child_record_view,
+    decide_involvement_change,
 )
 
 #: Services whose practitioner may be a child's lead professional: the
@@ -82,22 +83,6 @@ class InvolvementRefused(Exception):
 def lead_professional_allowed(service_type: str) -> bool:
     """May the practitioner of a ``service_type`` involvement be lead professional?"""
     return service_type in LEAD_PROFESSIONAL_SERVICES
-
-
-def decide_involvement_change(actor: Actor, organisation_id: int) -> Decision:
-    """May ``actor`` record or end an involvement of ``organisation_id``?
-
-    Only practitioners, with a verified second factor, and only for an
-    organisation at which they hold the practitioner role.
-    """
-    if not actor.second_factor_verified:
-        return Decision(False, "second_factor_missing")
-    practising_at = actor.organisations_with(Role.PRACTITIONER)
-    if not practising_at:
-        return Decision(False, "role_not_permitted")
-    if organisation_id not in practising_at:
-        return Decision(False, "not_own_organisation")
-    return Decision(True, "granted_own_organisation")
 
 
 # Reads the pages need ---------------------------------------------------------
@@ -146,7 +131,7 @@ def _refuse(
 
 
 @contextmanager
-def _change_recorded(
+def change_recorded(
     *, actor: Actor, action: str, reason: str, child_id: UUID, detail: str
 ) -> Iterator[None]:
     """Record the change, then make it inside one transaction; if it then
@@ -298,7 +283,7 @@ def involvement_record(
     )
     involvement.full_clean(exclude=["child", "organisation", "practitioner"])
     lead = " as lead professional" if lead_professional else ""
-    with _change_recorded(
+    with change_recorded(
         actor=actor,
         action=action,
         reason="involvement_recorded",
@@ -412,7 +397,7 @@ def involvement_end(
         )
     involvement.ended_on = ended_on
     involvement.full_clean(exclude=["child", "organisation", "practitioner"])
-    with _change_recorded(
+    with change_recorded(
         actor=actor,
         action=action,
         reason="involvement_ended",

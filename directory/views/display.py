@@ -2,7 +2,9 @@
 
 Plain functions over the selector's values: codes become words, names are
 put in the order a person reads them, and each involvement says whether the
-reader may end it. No reads, no rules about who may see what.
+reader may end it, and whether they may record or withdraw consent to share
+it (``directory.policies.decide_consent_change``, the rule the service
+applies). No reads, and no rules of its own about who may see what.
 """
 
 from dataclasses import dataclass
@@ -11,6 +13,7 @@ from datetime import date
 from accounts.actors import Actor
 from accounts.roles import Role
 from directory.forms import (
+    CONSENT_GIVEN_BY_LABELS,
     FLAG_LABELS,
     GENDER_LABELS,
     NAME_KIND_LABELS,
@@ -18,6 +21,7 @@ from directory.forms import (
     SERVICE_LABELS,
 )
 from directory.identifiers import format_directory_number
+from directory.policies import InvolvementFacts, decide_consent_change
 from directory.records import (
     CarerView,
     ChildRecord,
@@ -53,6 +57,10 @@ class InvolvementRow:
     involvement: InvolvementView
     service: str
     can_end: bool
+    #: The reader may record or withdraw consent to share it.
+    can_change_consent: bool = False
+    #: Who gave the current consent to share it, in words ("" for none).
+    consent_given_by: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,17 +130,37 @@ def record_page(record: ChildRecord, actor: Actor, today: date) -> RecordPage:
             for c in record.carers
         ),
         involvements=tuple(
-            InvolvementRow(
-                involvement=i,
-                service=SERVICE_LABELS.get(i.service_type, i.service_type),
-                can_end=i.organisation_id in practising_at and i.ended_on is None,
-            )
-            for i in record.involvements
+            _involvement_row(i, actor, practising_at) for i in record.involvements
         ),
         flags=tuple(
             FlagRow(f, FLAG_LABELS.get(f.kind, f.kind)) for f in record.warning_flags
         ),
         can_record_involvement=bool(practising_at),
+    )
+
+
+def _involvement_row(
+    involvement: InvolvementView, actor: Actor, practising_at: frozenset[int]
+) -> InvolvementRow:
+    consent = involvement.consent
+    return InvolvementRow(
+        involvement=involvement,
+        service=SERVICE_LABELS.get(involvement.service_type, involvement.service_type),
+        can_end=involvement.organisation_id in practising_at
+        and involvement.ended_on is None,
+        can_change_consent=decide_consent_change(
+            actor,
+            InvolvementFacts(
+                sensitive=involvement.sensitive,
+                organisation_id=involvement.organisation_id,
+                has_consent=consent is not None,
+            ),
+        ).allowed,
+        consent_given_by=(
+            CONSENT_GIVEN_BY_LABELS.get(consent.given_by, consent.given_by).lower()
+            if consent
+            else ""
+        ),
     )
 
 
