@@ -104,8 +104,8 @@ def _reads_per_second(
     (this process's and its PostgreSQL backend's together)."""
     from accounts.actors import Actor, Grant
     from accounts.roles import Role
-    from directory import selectors
     from directory.policies import Purpose
+    from directory.selectors import reading as selectors
 
     reader = Actor(
         user_id=uuid.uuid4(),

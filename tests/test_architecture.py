@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("accounts", "audit", "contactpoint", "directory", "ingestion")
 GATE_MODULES = {
-    Path("directory/selectors.py"),
+    *Path("directory/selectors").glob("*.py"),
     *Path("directory/services").glob("*.py"),
 }
 

@@ -9,10 +9,9 @@ from accounts.roles import Role
 from accounts.tests.factories import LocalAuthorityFactory, SchoolFactory, actor
 from audit.models import AccessEvent
 from contactpoint.crypto.fields import unseal
-from directory import selectors
 from directory.models import Child, ChildStatus
 from directory.records import NewName, RestrictedMatch, SearchQuery
-from directory.selectors import SearchRefused, child_search
+from directory.selectors import SearchRefused, child_search, searching
 from directory.services.child_records import child_records_create
 from directory.tests.factories import FEED_SOURCE, NewChildFactory
 
@@ -257,7 +256,7 @@ def test_more_than_twenty_matches_are_capped(practitioner):
 
 
 def test_candidates_beyond_the_cap_are_not_decrypted(practitioner, monkeypatch):
-    monkeypatch.setattr(selectors, "CANDIDATE_CAP", 2)
+    monkeypatch.setattr(searching, "CANDIDATE_CAP", 2)
     _create(*(NewChildFactory.build() for _ in range(3)))
 
     outcome = _search(practitioner)

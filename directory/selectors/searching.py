@@ -1,0 +1,225 @@
+"""Searching for a child: policy, blind-index blocking, ranking, one audit event."""
+
+import operator
+from collections.abc import Collection
+from datetime import date
+from functools import reduce
+from uuid import UUID
+
+from django.db.models import Case, IntegerField, Q, Sum, Value, When
+from django.utils import timezone
+
+from accounts.actors import Actor
+from audit.models import AccessAction
+from audit.services import access_event_record
+from contactpoint.crypto.blind_index import BlindIndex
+from contactpoint.crypto.fields import blind_index
+from directory.models import (
+    BlindIndexEntry,
+    Child,
+    ChildStatus,
+)
+from directory.policies import (
+    ChildRecordFacts,
+    Decision,
+    Purpose,
+    decide_child_record_view,
+    decide_child_search,
+)
+from directory.records import (
+    RestrictedMatch,
+    SearchOutcome,
+    SearchQuery,
+    SearchResult,
+)
+from directory.search import (
+    CANDIDATE_CAP,
+    RESULT_LIMIT,
+    rank_candidates,
+    refusal_reason,
+    search_audit_terms,
+    search_query_problems,
+    search_result,
+    weighted_query_terms,
+)
+from directory.selectors.reading import match_profile_decode
+
+
+class SearchRefused(Exception):
+    """The search was not run, and the attempt was audited as denied.
+
+    ``reason`` is the audit code: a policy refusal ("second_factor_missing",
+    "role_not_permitted"), "query_too_broad" or "query_invalid".
+    ``problems`` are (field, message) pairs a person can act on, empty for a
+    policy refusal. ``str()`` carries only the reason code, safe to log.
+    """
+
+    def __init__(self, reason: str, problems: Collection[tuple[str, str]] = ()):
+        self.reason = reason
+        self.problems = list(problems)
+        super().__init__(f"Search refused: {reason}")
+
+
+def child_search(
+    *,
+    actor: Actor,
+    query: SearchQuery,
+    request_id: str = "",
+    today: date | None = None,
+) -> SearchOutcome:
+    """Find children matching ``query`` for ``actor``; exactly one access event.
+
+    Refused searches (by the policy, or a query that is invalid or too broad
+    to be more than browsing) are audited as denied, then raise SearchRefused.
+    Otherwise the query's blind-index terms select at most CANDIDATE_CAP
+    active children in one lookup; their match profiles are decrypted, scored
+    and ranked (directory/search.py), and at most RESULT_LIMIT shown.
+
+    Shielded children appear as results only to the shielding officers and
+    data managers of their responsible authority (the rule of
+    ``decide_child_record_view``). To everyone else each responsible
+    authority of a matching shielded child appears once, as a RestrictedMatch
+    saying whom to contact (all empty when no authority is recorded).
+
+    The access event keeps, encrypted, the query as typed and the ids of every
+    child the search revealed: the results shown, in rank order, then the
+    shielded children behind the restricted matches, so the log says whose
+    existence a search disclosed; ``shielded_record`` is set when there are
+    any. Merged and archived children are never candidates.
+
+    Queries: one index lookup, one load of the candidates, the audit event.
+    """
+    today = today or timezone.localdate()
+    asked = search_audit_terms(query)
+    decision = decide_child_search(actor)
+    problems = search_query_problems(query, today=today) if decision.allowed else []
+    if problems:
+        decision = Decision(False, refusal_reason(problems))
+    if not decision.allowed:
+        access_event_record(
+            actor=actor,
+            action=AccessAction.SEARCH,
+            allowed=False,
+            reason=decision.reason,
+            query_terms=asked,
+            request_id=request_id,
+        )
+        raise SearchRefused(decision.reason, problems)
+    candidate_ids, overflow = _search_candidates(
+        weighted_query_terms(query, today=today)
+    )
+    children = {
+        child.id: child
+        for child in Child.unaudited.filter(
+            pk__in=candidate_ids, status=ChildStatus.ACTIVE
+        )
+        .select_related("responsible_authority")
+        .only(
+            "id",
+            "match_profile",
+            "shielded",
+            "responsible_authority__name",
+            "responsible_authority__phone",
+            "responsible_authority__email",
+        )
+    }
+    shown: list[SearchResult] = []
+    restricted: dict[int | None, list[UUID]] = {}
+    for profile, score in rank_candidates(
+        query, map(match_profile_decode, children.values()), today=today
+    ):
+        child = children[profile.child_id]
+        if child.shielded and not _sees_shielded(actor, child):
+            restricted.setdefault(child.responsible_authority_id, []).append(child.id)
+        else:
+            shown.append(search_result(profile, score))
+    outcome = SearchOutcome(
+        results=tuple(shown[:RESULT_LIMIT]),
+        restricted=tuple(
+            _restricted_match(children[ids[0]]) for ids in restricted.values()
+        ),
+        capped=overflow or len(shown) > RESULT_LIMIT,
+    )
+    hidden = [child_id for ids in restricted.values() for child_id in ids]
+    access_event_record(
+        actor=actor,
+        action=AccessAction.SEARCH,
+        allowed=True,
+        reason=decision.reason,
+        detail=_search_detail(outcome),
+        shielded_record=bool(hidden),
+        request_id=request_id,
+        query_terms=asked,
+        result_ids=[r.child_id for r in outcome.results] + hidden,
+    )
+    return outcome
+
+
+def _search_detail(outcome: SearchOutcome) -> str:
+    """Counts only, for the log's clear columns."""
+    shown, restricted = len(outcome.results), len(outcome.restricted)
+    return (
+        f"Showed {shown} {'child' if shown == 1 else 'children'} and "
+        f"{restricted} restricted {'match' if restricted == 1 else 'matches'}"
+        + (", and more matched than shown." if outcome.capped else ".")
+    )
+
+
+def _search_candidates(
+    terms: dict[tuple[BlindIndex, str], int],
+) -> tuple[list[UUID], bool]:
+    """Ids of active children sharing index values with ``terms``, those with
+    the highest total weight first, at most CANDIDATE_CAP; and whether more
+    matched. One query: the terms reach SQL only as truncated HMAC values."""
+    weights: dict[tuple[int, int], int] = {}
+    for (index, transformed), weight in terms.items():
+        key = (index.code, blind_index(index, transformed))
+        weights[key] = max(weights.get(key, 0), weight)
+    values_by_weight: dict[tuple[int, int], list[int]] = {}
+    for (code, value), weight in sorted(weights.items()):
+        values_by_weight.setdefault((code, weight), []).append(value)
+    if not values_by_weight:
+        return [], False
+    conditions = [
+        (Q(index=code, value__in=values), weight)
+        for (code, weight), values in values_by_weight.items()
+    ]
+    rows = list(
+        BlindIndexEntry.objects.filter(
+            reduce(operator.or_, (q for q, _ in conditions)),
+            child__status=ChildStatus.ACTIVE,
+        )
+        .values("child_id")
+        .annotate(
+            weight=Sum(
+                Case(
+                    *(When(q, then=Value(weight)) for q, weight in conditions),
+                    default=Value(0),
+                    output_field=IntegerField(),
+                )
+            )
+        )
+        .order_by("-weight", "child_id")
+        .values_list("child_id", "weight")[: CANDIDATE_CAP + 1]
+    )
+    return [child_id for child_id, _ in rows[:CANDIDATE_CAP]], len(rows) > CANDIDATE_CAP
+
+
+def _sees_shielded(actor: Actor, child: Child) -> bool:
+    """Whether ``actor`` may open this shielded child's record without breaking
+    glass (any stated purpose will do), so sees it listed like any other."""
+    facts = ChildRecordFacts(
+        shielded=True, responsible_authority_id=child.responsible_authority_id
+    )
+    return decide_child_record_view(actor, facts, Purpose.DATA_MANAGEMENT).allowed
+
+
+def _restricted_match(child: Child) -> RestrictedMatch:
+    authority = child.responsible_authority
+    if authority is None:
+        return RestrictedMatch(authority_name="", contact_phone="", contact_email="")
+    return RestrictedMatch(
+        authority_name=authority.name,
+        contact_phone=authority.phone,
+        contact_email=authority.email,
+    )
