@@ -42,7 +42,10 @@ from directory.search_scoring import (
 
 #: Candidates decrypted per search at most, those sharing most (and most exact)
 #: index values with the query first. Beyond it the outcome says ``capped``.
-CANDIDATE_CAP = 500
+CANDIDATE_CAP = 300
+#: Phase 1 (typed terms only): the child typed correctly has the highest
+#: blocking weight, so a short list suffices.
+PHASE_ONE_CAP = 100
 #: Results shown at most.
 RESULT_LIMIT = 20
 #: Widest age range accepted, in years (age_to - age_from).

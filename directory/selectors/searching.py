@@ -1,12 +1,10 @@
 """Searching for a child: policy, blind-index blocking, ranking, one audit event."""
 
-import operator
 from collections.abc import Collection
 from datetime import date
-from functools import reduce
 from uuid import UUID
 
-from django.db.models import Case, IntegerField, Q, Sum, Value, When
+from django.db import connection
 from django.utils import timezone
 
 from accounts.actors import Actor
@@ -15,7 +13,6 @@ from audit.services import access_event_record
 from contactpoint.crypto.blind_index import BlindIndex
 from contactpoint.crypto.fields import blind_index
 from directory.models import (
-    BlindIndexEntry,
     Child,
     ChildStatus,
 )
@@ -27,6 +24,7 @@ from directory.policies import (
     decide_child_search,
 )
 from directory.records import (
+    MatchProfile,
     RestrictedMatch,
     SearchOutcome,
     SearchQuery,
@@ -34,6 +32,7 @@ from directory.records import (
 )
 from directory.search import (
     CANDIDATE_CAP,
+    PHASE_ONE_CAP,
     RESULT_LIMIT,
     rank_candidates,
     refusal_reason,
@@ -73,7 +72,11 @@ def child_search(
     to be more than browsing) are audited as denied, then raise SearchRefused.
     Otherwise the query's blind-index terms select at most CANDIDATE_CAP
     active children in one lookup; their match profiles are decrypted, scored
-    and ranked (directory/search.py), and at most RESULT_LIMIT shown.
+    and ranked (directory/search.py), and at most RESULT_LIMIT shown. Phase 1
+    blocks only on what was typed; phase 2, widened to misspellings, swapped
+    or mistyped dates and neighbouring years, runs only when phase 1 finds
+    no strong match (at a million children phase 1 reads a few hundred index
+    entries, phase 2 tens of thousands).
 
     Shielded children appear as results only to the shielding officers and
     data managers of their responsible authority (the rule of
@@ -87,7 +90,8 @@ def child_search(
     existence a search disclosed; ``shielded_record`` is set when there are
     any. Merged and archived children are never candidates.
 
-    Queries: one index lookup, one load of the candidates, the audit event.
+    Queries: per phase one index lookup and one load of the candidates; then
+    the audit event.
     """
     today = today or timezone.localdate()
     asked = search_audit_terms(query)
@@ -105,29 +109,19 @@ def child_search(
             request_id=request_id,
         )
         raise SearchRefused(decision.reason, problems)
-    candidate_ids, overflow = _search_candidates(
-        weighted_query_terms(query, today=today)
-    )
-    children = {
-        child.id: child
-        for child in Child.unaudited.filter(
-            pk__in=candidate_ids, status=ChildStatus.ACTIVE
+    terms = weighted_query_terms(query, today=today)
+    # Phase 1 looks only at what was typed (a few hundred index rows even at
+    # a national scale); only when that finds no strong match does phase 2
+    # widen to misspellings, swapped dates and neighbouring years.
+    typed = {term: weight for term, weight in terms.items() if weight >= TYPED_WEIGHT}
+    children, ranked, overflow = _candidates_ranked(query, typed, today, PHASE_ONE_CAP)
+    if not ranked or ranked[0][1] < STRONG_SCORE:
+        children, ranked, overflow = _candidates_ranked(
+            query, terms, today, CANDIDATE_CAP
         )
-        .select_related("responsible_authority")
-        .only(
-            "id",
-            "match_profile",
-            "shielded",
-            "responsible_authority__name",
-            "responsible_authority__phone",
-            "responsible_authority__email",
-        )
-    }
     shown: list[SearchResult] = []
     restricted: dict[int | None, list[UUID]] = {}
-    for profile, score in rank_candidates(
-        query, map(match_profile_decode, children.values()), today=today
-    ):
+    for profile, score in ranked:
         child = children[profile.child_id]
         if child.shielded and not _sees_shielded(actor, child):
             restricted.setdefault(child.responsible_authority_id, []).append(child.id)
@@ -165,44 +159,90 @@ def _search_detail(outcome: SearchOutcome) -> str:
     )
 
 
-def _search_candidates(
+#: Weights from directory.search: what was typed, and what was widened.
+TYPED_WEIGHT = 2
+#: Blocking weights: an index's truncation in bits says how rare a shared
+#: value is (12 bits: one child in 4,096 shares it by chance), so a match
+#: counts its bits, times 5 when typed and 3 when only a variant matched.
+#: A child scores its best match per index, summed over the indexes: two
+#: widened matches (a misspelt name and a mistyped date) outrank one typed
+#: match shared by hundreds of children by chance.
+_TYPED_FACTOR, _WIDENED_FACTOR = 5, 3
+#: A score that ends the search after phase 1 ("Strong match" and above).
+STRONG_SCORE = 85.0
+
+_CANDIDATES_SQL = """
+SELECT child_id, sum(weight) AS weight
+FROM (
+    SELECT e.child_id, max(q.weight) AS weight
+    FROM unnest(%s::smallint[], %s::bigint[], %s::integer[]) AS q(index, value, weight)
+    JOIN directory_blindindexentry e ON e.index = q.index AND e.value = q.value
+    GROUP BY e.child_id, e.index
+) AS best_per_index
+GROUP BY child_id
+ORDER BY weight DESC, child_id
+LIMIT %s
+"""
+
+
+def _candidates_ranked(
+    query: SearchQuery,
     terms: dict[tuple[BlindIndex, str], int],
+    today: date,
+    cap: int,
+) -> tuple[dict[UUID, Child], list[tuple[MatchProfile, float]], bool]:
+    """Block on ``terms``, load the active candidates, decrypt and rank them."""
+    candidate_ids, overflow = _search_candidates(terms, cap)
+    children = {
+        child.id: child
+        for child in Child.unaudited.filter(
+            pk__in=candidate_ids, status=ChildStatus.ACTIVE
+        )
+        .select_related("responsible_authority")
+        .only(
+            "id",
+            "match_profile",
+            "shielded",
+            "responsible_authority__name",
+            "responsible_authority__phone",
+            "responsible_authority__email",
+        )
+    }
+    ranked = rank_candidates(
+        query, map(match_profile_decode, children.values()), today=today
+    )
+    return children, ranked, overflow
+
+
+def _search_candidates(
+    terms: dict[tuple[BlindIndex, str], int], cap: int
 ) -> tuple[list[UUID], bool]:
-    """Ids of active children sharing index values with ``terms``, those with
-    the highest total weight first, at most CANDIDATE_CAP; and whether more
-    matched. One query: the terms reach SQL only as truncated HMAC values."""
+    """Ids of children sharing index values with ``terms``, those with the
+    highest total weight first, at most ``cap``; and whether more
+    matched. One query, answered from the (index, value, child) index alone:
+    the terms reach SQL only as truncated HMAC values. Children who are not
+    active are dropped when their profiles load."""
     weights: dict[tuple[int, int], int] = {}
     for (index, transformed), weight in terms.items():
         key = (index.code, blind_index(index, transformed))
-        weights[key] = max(weights.get(key, 0), weight)
-    values_by_weight: dict[tuple[int, int], list[int]] = {}
-    for (code, value), weight in sorted(weights.items()):
-        values_by_weight.setdefault((code, weight), []).append(value)
-    if not values_by_weight:
+        factor = _TYPED_FACTOR if weight >= TYPED_WEIGHT else _WIDENED_FACTOR
+        blocking = index.bits * factor
+        weights[key] = max(weights.get(key, 0), blocking)
+    if not weights:
         return [], False
-    conditions = [
-        (Q(index=code, value__in=values), weight)
-        for (code, weight), values in values_by_weight.items()
-    ]
-    rows = list(
-        BlindIndexEntry.objects.filter(
-            reduce(operator.or_, (q for q, _ in conditions)),
-            child__status=ChildStatus.ACTIVE,
+    keys = sorted(weights)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CANDIDATES_SQL,
+            [
+                [code for code, _ in keys],
+                [value for _, value in keys],
+                [weights[key] for key in keys],
+                cap + 1,
+            ],
         )
-        .values("child_id")
-        .annotate(
-            weight=Sum(
-                Case(
-                    *(When(q, then=Value(weight)) for q, weight in conditions),
-                    default=Value(0),
-                    output_field=IntegerField(),
-                )
-            )
-        )
-        .order_by("-weight", "child_id")
-        .values_list("child_id", "weight")[: CANDIDATE_CAP + 1]
-    )
-    return [child_id for child_id, _ in rows[:CANDIDATE_CAP]], len(rows) > CANDIDATE_CAP
+        rows = cursor.fetchall()
+    return [child_id for child_id, _ in rows[:cap]], len(rows) > cap
 
 
 def _sees_shielded(actor: Actor, child: Child) -> bool:

@@ -256,6 +256,7 @@ def test_more_than_twenty_matches_are_capped(practitioner):
 
 
 def test_candidates_beyond_the_cap_are_not_decrypted(practitioner, monkeypatch):
+    monkeypatch.setattr(searching, "PHASE_ONE_CAP", 2)
     monkeypatch.setattr(searching, "CANDIDATE_CAP", 2)
     _create(*(NewChildFactory.build() for _ in range(3)))
 
@@ -263,6 +264,19 @@ def test_candidates_beyond_the_cap_are_not_decrypted(practitioner, monkeypatch):
 
     assert len(outcome.results) == 2
     assert outcome.capped
+
+
+def test_a_search_without_a_strong_match_widens_to_variants(practitioner):
+    """Phase 1 (typed terms only) finds nothing strong for a mistyped year;
+    phase 2 finds the child through the date-of-birth variants."""
+    (created,) = _create()
+    mistyped = SearchQuery(
+        family_name="Climbie", given_name="Victoria", date_of_birth=dt.date(2016, 11, 2)
+    )
+
+    outcome = _search(practitioner, mistyped)
+
+    assert outcome.results[0].child_id == created.id
 
 
 def test_nothing_found_is_still_audited(practitioner):
