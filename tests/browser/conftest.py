@@ -109,6 +109,10 @@ def _describe_violations(url: str, violations: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+FAVICON_PATH = "/favicon.svg"
+ABORTED = "net::ERR_ABORTED"
+
+
 @dataclass
 class PageProblems:
     """What went wrong while a page loaded, as the browser saw it."""
@@ -136,6 +140,10 @@ def page_problems(page: Page) -> PageProblems:
         problems.requested_urls.append(request.url)
 
     def on_request_failed(request: Request) -> None:
+        # Chromium fetches the favicon after the page; the next navigation
+        # often cuts that fetch short. Only that abort is harmless.
+        if request.url.endswith(FAVICON_PATH) and request.failure == ABORTED:
+            return
         problems.failed_requests.append(f"{request.url}: {request.failure}")
 
     def on_response(response: Response) -> None:
