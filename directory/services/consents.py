@@ -26,9 +26,9 @@ from django.utils import timezone
 from accounts.actors import Actor
 from audit.models import AccessAction
 from audit.services import access_event_record
-from directory.models import ChildStatus, Consent, Involvement, Provenance, SourceKind
+from directory.models import ChildStatus, Consent, Involvement
 from directory.policies import Decision, InvolvementFacts, decide_consent_change
-from directory.services.involvements import change_recorded
+from directory.services.involvements import change_recorded, provenance_by_person
 
 #: Who a recorded consent lets see the involvement. The read gate shows a
 #: consented involvement to every practitioner who may open the record, so
@@ -195,13 +195,12 @@ def consent_record(
         if _current_consent_id(involvement.id) is not None:
             raise ValidationError({"given_by": CONSENT_ALREADY_RECORDED})
         consent.save(force_insert=True)
-        Provenance.objects.create(
+        provenance_by_person(
+            actor=actor,
             child_id=child_id,
             record_type="consent",
             record_id=consent.id,
             field="*",
-            source=SourceKind.PERSON,
-            source_reference=str(actor.user_id),
         )
     return consent.id
 
@@ -262,12 +261,11 @@ def consent_withdraw(
         consent.withdrawn_at = timezone.now()
         consent.full_clean(exclude=["involvement"])
         consent.save(update_fields=["withdrawn_at"])
-        Provenance.objects.create(
+        provenance_by_person(
+            actor=actor,
             child_id=child_id,
             record_type="consent",
             record_id=consent.id,
             field="withdrawn_at",
-            source=SourceKind.PERSON,
-            source_reference=str(actor.user_id),
         )
     return involvement.id

@@ -297,13 +297,12 @@ def involvement_record(
             raise ValidationError(
                 {"lead_professional": LEAD_PROFESSIONAL_TAKEN}
             ) from error
-        Provenance.objects.create(
+        provenance_by_person(
+            actor=actor,
             child_id=child_id,
             record_type="involvement",
             record_id=involvement.id,
             field="*",
-            source=SourceKind.PERSON,
-            source_reference=str(actor.user_id),
         )
     return involvement.id
 
@@ -405,12 +404,25 @@ def involvement_end(
         detail=f"Ended {_what(involvement)}.",
     ):
         involvement.save(update_fields=["ended_on"])
-        Provenance.objects.create(
+        provenance_by_person(
+            actor=actor,
             child_id=involvement.child_id,
             record_type="involvement",
             record_id=involvement.id,
             field="ended_on",
-            source=SourceKind.PERSON,
-            source_reference=str(actor.user_id),
         )
     return involvement.child_id
+
+
+def provenance_by_person(
+    *, actor: Actor, child_id: UUID, record_type: str, record_id: UUID, field: str
+) -> None:
+    """Record that ``actor`` (a person, not a feed) wrote ``field`` of a row."""
+    Provenance.objects.create(
+        child_id=child_id,
+        record_type=record_type,
+        record_id=record_id,
+        field=field,
+        source=SourceKind.PERSON,
+        source_reference=str(actor.user_id),
+    )
