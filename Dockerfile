@@ -6,6 +6,8 @@ FROM node:22-bookworm-slim AS assets
 WORKDIR /build
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
+COPY frontend frontend
+RUN npm run build:css
 
 # --- the application ---
 FROM python:3.11-slim AS app
@@ -25,6 +27,7 @@ COPY requirements/lock.txt requirements/lock.txt
 RUN pip install --require-hashes --no-deps -r requirements/lock.txt
 
 COPY --from=assets /build/node_modules/govuk-frontend node_modules/govuk-frontend
+COPY --from=assets /build/build/static build/static
 # Only the code: never var/ (local databases, dev.env keys), .venv or .git.
 # Add new top-level apps here.
 COPY manage.py ./

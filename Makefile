@@ -13,7 +13,8 @@ UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.9
 INSTALL_STAMP := var/.install-stamp
 # What the installed environment is built from: re-install when one changes.
-INSTALL_INPUTS := requirements/lock.txt $(wildcard package-lock.json package.json)
+INSTALL_INPUTS := requirements/lock.txt $(wildcard package-lock.json package.json) \
+	frontend/govuk.scss
 
 # Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-k crypto -x"`.
 PYTEST_ARGS ?=
@@ -39,6 +40,7 @@ $(INSTALL_STAMP): $(INSTALL_INPUTS) $(VENV)/pyvenv.cfg
 	$(PY) -m compileall -q -j 0 $(VENV)/lib/python3.11/site-packages > /dev/null
 	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; \
 		else npm install --no-audit --no-fund; fi
+	npm run build:css
 	if [ ! -x /usr/bin/chromium ]; then \
 		apt-get update && apt-get install -y chromium; fi
 	mkdir -p var && touch $@

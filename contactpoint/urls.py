@@ -20,6 +20,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.permissions import IsAuthenticated
 
 from accounts.views import admin_sign_in, home
+from contactpoint.context_processors import govuk_stylesheet
 
 # The admin's own sign-in form would be a second way in: send people to ours.
 admin.site.login = admin_sign_in  # type: ignore[method-assign]
@@ -89,7 +90,10 @@ urlpatterns = [
 def _standalone_error_page(template_name: str) -> str:
     """Render a page that needs no request, no URL and no static manifest."""
     return loader.get_template(template_name).render(
-        {"service_name": settings.SERVICE_NAME}
+        {
+            "service_name": settings.SERVICE_NAME,
+            "govuk_stylesheet_url": settings.STATIC_URL + govuk_stylesheet(),
+        }
     )
 
 

@@ -144,7 +144,12 @@ STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STATICFILES_DIRS = [
     ("govuk", BASE_DIR / "node_modules" / "govuk-frontend" / "dist" / "govuk"),
     BASE_DIR / "static",
+    # frontend/govuk.scss compiled by `npm run build:css` (make install).
+    BASE_DIR / "build" / "static",
 ]
+#: Only a service on GOV.UK may use GOV.UK's typeface (and crown): true loads
+#: GOV.UK Frontend's own stylesheet; false (the default) a system font stack.
+GOVUK_BRAND = env.bool("CP_GOVUK_BRAND", default=False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -57,33 +57,35 @@ def test_govuk_frontend_javascript_runs_under_the_csp_nonce(
     assert page_problems.console_errors == []
 
 
-def test_styles_and_fonts_load_with_no_failed_requests(
+def test_styles_load_with_a_system_font_and_never_the_gds_typeface(
     page: Page, live_server, page_problems
 ):
+    """Only services on GOV.UK may use GDS Transport: by default the pages use
+    GOV.UK Frontend compiled with a system font stack, and no font file is
+    requested at all."""
     page.goto(f"{live_server.url}/accounts/sign-in/", wait_until="networkidle")
 
-    loaded_weights = page.evaluate(
+    gds_faces = page.evaluate(
         """async () => {
             await document.fonts.ready;
             return [...document.fonts]
                 .filter((f) => f.family.replaceAll('"', "") === "GDS Transport")
-                .filter((f) => f.status === "loaded")
-                .map((f) => f.weight)
-                .sort();
+                .length;
         }"""
     )
     heading_font = page.evaluate(
         "() => getComputedStyle(document.querySelector('h1')).fontFamily"
     )
-    assert loaded_weights == ["400", "700"]
-    assert heading_font.startswith(('"GDS Transport"', "GDS Transport"))
+    heading_weight = page.evaluate(
+        "() => getComputedStyle(document.querySelector('h1')).fontWeight"
+    )
+    assert gds_faces == 0
+    assert heading_font.startswith("system-ui")
+    assert heading_weight == "700"
     assert page_problems.all() == []
     paths = [urlsplit(url).path for url in page_problems.requested_urls]
-    assert "/static/govuk/govuk-frontend.min.css" in paths
-    # The compiled CSS asks for /assets/…, which redirects to the static copy.
-    for font in ("light-94a07e06a1-v2.woff2", "bold-b542beb274-v2.woff2"):
-        assert f"/assets/fonts/{font}" in paths
-        assert f"/static/govuk/assets/fonts/{font}" in paths
+    assert "/static/css/govuk.css" in paths
+    assert not [path for path in paths if "/fonts/" in path]
 
 
 def test_sign_in_page_has_no_accessibility_violations(page: Page, live_server):
