@@ -13,8 +13,6 @@ without its record; should the change then fail, a second event says so.
 import hashlib
 import secrets
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
 
@@ -22,7 +20,6 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
@@ -59,7 +56,7 @@ from accounts.selectors import (
 )
 from accounts.two_factor import second_factors_reset
 from audit.models import AccessAction, AccessEvent, Outcome
-from audit.services import access_event_record
+from audit.services import access_event_change, access_event_record, detail_fit
 
 INVITATION_VALID_FOR = timedelta(hours=72)
 REASON_MAX_LENGTH = 200
@@ -144,11 +141,6 @@ def _reason_clean(reason: str) -> str:
     return reason
 
 
-def _detail(text: str) -> str:
-    """Fit an event's "what changed and why" into its column."""
-    return text if len(text) <= 500 else text[:499] + "\N{HORIZONTAL ELLIPSIS}"
-
-
 def _decide(
     actor: Actor,
     action: AdminAction,
@@ -166,47 +158,10 @@ def _decide(
             allowed=False,
             reason=decision.reason,
             subject_user_id=facts.user_id,
-            detail=_detail(f"Refused: {detail}"),
+            detail=detail_fit(f"Refused: {detail}"),
         )
         raise AdminActionRefused.of(decision)
     return decision
-
-
-@contextmanager
-def _change_recorded(
-    *,
-    actor: Actor | None,
-    action: str,
-    reason_code: str,
-    subject_user_id: UUID | None,
-    detail: str,
-) -> Iterator[None]:
-    """Record the change, then make it inside one transaction.
-
-    If the change fails after its record was written, a second event
-    (outcome denied, reason ``not_completed``) says that it did not happen.
-    """
-    access_event_record(
-        actor=actor,
-        action=action,
-        allowed=True,
-        reason=reason_code,
-        subject_user_id=subject_user_id,
-        detail=_detail(detail),
-    )
-    try:
-        with transaction.atomic():
-            yield
-    except Exception as error:
-        access_event_record(
-            actor=actor,
-            action=action,
-            allowed=False,
-            reason="not_completed",
-            subject_user_id=subject_user_id,
-            detail=_detail(f"Not completed ({type(error).__name__}): {detail}"),
-        )
-        raise
 
 
 def _who(user: User) -> str:
@@ -263,10 +218,10 @@ def role_grant(
             {"role": f"{user} is already {role.label.lower()} at {organisation}"}
         )
     assignment.full_clean()
-    with _change_recorded(
+    with access_event_change(
         actor=actor,
         action=AccessAction.ROLE_GRANT,
-        reason_code=reason_code,
+        reason=reason_code,
         subject_user_id=user.pk,
         detail=(
             f"Granted {role.label} at {_where(organisation)} to {_who(user)}. "
@@ -297,10 +252,10 @@ def role_revoke(
     reason = _reason_clean(reason)
     if assignment.revoked_at is not None:
         raise ValidationError("This role has already been removed.")
-    with _change_recorded(
+    with access_event_change(
         actor=actor,
         action=AccessAction.ROLE_REVOKE,
-        reason_code=decision.reason,
+        reason=decision.reason,
         subject_user_id=user.pk,
         detail=f"Removed {what}. Reason: {reason}",
     ):
@@ -378,10 +333,10 @@ def invitation_create(
     link = link_base.rstrip("/") + reverse(
         "invitations:invitation-accept", kwargs={"token": token}
     )
-    with _change_recorded(
+    with access_event_change(
         actor=actor,
         action=AccessAction.USER_INVITE,
-        reason_code=decision.reason,
+        reason=decision.reason,
         subject_user_id=None,
         detail=(
             f"Invited {who} as {role.label} at {_where(organisation)}. Reason: {reason}"
@@ -424,10 +379,10 @@ def invitation_withdraw(
         detail=f"withdraw {what}",
     )
     reason = _reason_clean(reason)
-    with _change_recorded(
+    with access_event_change(
         actor=actor,
         action=AccessAction.USER_INVITE,
-        reason_code=decision.reason,
+        reason=decision.reason,
         subject_user_id=invitation.user_id,
         detail=f"Withdrew {what}. Reason: {reason}",
     ):
@@ -499,10 +454,10 @@ def invitation_accept(
         reason=invitation.reason,
         granted_by_id=invitation.invited_by_id,
     )
-    with _change_recorded(
+    with access_event_change(
         actor=Actor(user_id=user.pk, display_name=str(user)),
         action=AccessAction.USER_ACTIVATE,
-        reason_code="invitation_accepted",
+        reason="invitation_accepted",
         subject_user_id=user.pk,
         detail=(
             f"{_who(user)} accepted the invitation as {role.label} at "
@@ -538,10 +493,10 @@ def user_suspend(*, actor: Actor, user: User, reason: str) -> User:
     reason = _reason_clean(reason)
     if user.suspended_at is not None:
         raise ValidationError("This account is already suspended.")
-    with _change_recorded(
+    with access_event_change(
         actor=actor,
         action=AccessAction.USER_SUSPEND,
-        reason_code=decision.reason,
+        reason=decision.reason,
         subject_user_id=user.pk,
         detail=f"Suspended {_who(user)}. Reason: {reason}",
     ):
@@ -569,10 +524,10 @@ def user_reactivate(*, actor: Actor, user: User, reason: str) -> User:
     reason = _reason_clean(reason)
     if user.suspended_at is None:
         raise ValidationError("This account is not suspended.")
-    with _change_recorded(
+    with access_event_change(
         actor=actor,
         action=AccessAction.USER_REACTIVATE,
-        reason_code=decision.reason,
+        reason=decision.reason,
         subject_user_id=user.pk,
         detail=(
             f"Reactivated {_who(user)}, suspended since "
@@ -622,10 +577,10 @@ def account_unlock(*, user: User, unlocked_by: Actor, reason: str) -> User:
         detail=f"unlock {_who(user)}",
     )
     reason = _reason_clean(reason)
-    with _change_recorded(
+    with access_event_change(
         actor=unlocked_by,
         action=AccessAction.ACCOUNT_UNLOCK,
-        reason_code=decision.reason,
+        reason=decision.reason,
         subject_user_id=user.pk,
         detail=f"Unlocked {_who(user)}. Reason: {reason}",
     ):
@@ -668,10 +623,10 @@ def api_token_issue(*, actor: Actor, user: User, name: str) -> tuple[ApiToken, s
         created_by_id=actor.user_id,
     )
     token.full_clean()
-    with _change_recorded(
+    with access_event_change(
         actor=actor,
         action=AccessAction.TOKEN_ISSUE,
-        reason_code=decision.reason,
+        reason=decision.reason,
         subject_user_id=user.pk,
         detail=f"Issued API token {name!r} ({prefix}) to {_who(user)}",
     ):
@@ -693,10 +648,10 @@ def api_token_revoke(*, actor: Actor, token: ApiToken, reason: str) -> ApiToken:
     reason = _reason_clean(reason)
     if token.revoked_at is not None:
         raise ValidationError("This token has already been revoked.")
-    with _change_recorded(
+    with access_event_change(
         actor=actor,
         action=AccessAction.TOKEN_REVOKE,
-        reason_code=decision.reason,
+        reason=decision.reason,
         subject_user_id=user.pk,
         detail=f"Revoked {what}. Reason: {reason}",
     ):
@@ -746,10 +701,10 @@ def feed_system_create(
         reason=reason,
         granted_by_id=actor.user_id,
     )
-    with _change_recorded(
+    with access_event_change(
         actor=actor,
         action=AccessAction.USER_INVITE,
-        reason_code=decision.reason,
+        reason=decision.reason,
         subject_user_id=user.pk,
         detail=(
             f"Created feed system {_who(user)} at {_where(organisation)}. "
@@ -793,10 +748,10 @@ def users_suspend_inactive(*, today: date) -> int:
     suspended = 0
     for user in User.objects.filter(pk__in=list(candidates)):
         try:
-            with _change_recorded(
+            with access_event_change(
                 actor=None,
                 action=AccessAction.USER_SUSPEND,
-                reason_code=SYSTEM_REASON_INACTIVE,
+                reason=SYSTEM_REASON_INACTIVE,
                 subject_user_id=user.pk,
                 detail=(
                     f"Suspended {_who(user)} automatically: not signed in for "

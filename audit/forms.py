@@ -6,7 +6,6 @@ checked together, each error linked to the box that needs changing.
 """
 
 from collections.abc import Iterable
-from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +14,7 @@ from django import forms
 from audit.models import AccessAction, AnomalyKind, Outcome
 from audit.reports import NEWS_NOTE_MAX_LENGTH, REVIEW_NOTE_MAX_LENGTH
 from audit.selectors import PURPOSE_LABELS, EventFilters
+from contactpoint.govuk_forms import DateInputsMixin, date_part
 from directory.identifiers import (
     IdentifierError,
     format_directory_number,
@@ -22,12 +22,7 @@ from directory.identifiers import (
 )
 from directory.selectors import child_id_for_directory_number
 
-DATE_PARTS = ("day", "month", "year")
 NUMBER_FORMAT_MESSAGE = "Enter the directory number as 13 digits, like 1234 5678 9012 3"
-
-
-def _date_part(label: str) -> forms.CharField:
-    return forms.CharField(label=label, required=False)
 
 
 def _text_filter(label: str, help_text: str) -> forms.CharField:
@@ -79,7 +74,7 @@ def directory_number_clean(raw: str) -> tuple[str, UUID]:
     return number, child_id
 
 
-class EventFilterForm(forms.Form):
+class EventFilterForm(DateInputsMixin):
     """The events list's filters (GET); also the export's."""
 
     user = _text_filter("User", "Part of their name or email address.")
@@ -94,17 +89,12 @@ class EventFilterForm(forms.Form):
         "Any purpose",
         [(p.value, label) for p, label in PURPOSE_LABELS.items()],
     )
-    from_day = _date_part("Day")
-    from_month = _date_part("Month")
-    from_year = _date_part("Year")
-    to_day = _date_part("Day")
-    to_month = _date_part("Month")
-    to_year = _date_part("Year")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        #: Dates ("from", "to") wrong as a whole, not in one box.
-        self.whole_date_errors: set[str] = set()
+    from_day = date_part("Day")
+    from_month = date_part("Month")
+    from_year = date_part("Year")
+    to_day = date_part("Day")
+    to_month = date_part("Month")
+    to_year = date_part("Year")
 
     def clean_child(self) -> tuple[str, UUID] | None:
         raw: str = self.cleaned_data.get("child", "")
@@ -112,47 +102,14 @@ class EventFilterForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        date_from = self._date("from", "From date")
-        date_to = self._date("to", "To date")
+        date_from = self.date_from_parts("from", "From date")
+        date_to = self.date_from_parts("to", "To date")
         if date_from and date_to and date_to < date_from:
-            self._whole_date_wrong(
+            self.whole_date_wrong(
                 "to", "To date must be the same as or after the from date"
             )
         cleaned["date_from"], cleaned["date_to"] = date_from, date_to
         return cleaned
-
-    def _date(self, prefix: str, label: str) -> date | None:
-        """A whole date from its three boxes, or None (with an error if partial)."""
-        values = {
-            part: str(self.cleaned_data.get(f"{prefix}_{part}") or "").strip()
-            for part in DATE_PARTS
-        }
-        if not any(values.values()):
-            return None
-        missing = [part for part in DATE_PARTS if not values[part]]
-        if missing:
-            self.add_error(
-                f"{prefix}_{missing[0]}",
-                f"{label} must include a {' and '.join(missing)}",
-            )
-            return None
-        if not all(value.isdigit() for value in values.values()):
-            self._whole_date_wrong(prefix, f"{label} must be a real date")
-            return None
-        if len(values["year"]) != 4:
-            self.add_error(f"{prefix}_year", "Year must include 4 numbers")
-            return None
-        try:
-            return date(int(values["year"]), int(values["month"]), int(values["day"]))
-        except ValueError:
-            self._whole_date_wrong(prefix, f"{label} must be a real date")
-            return None
-
-    def _whole_date_wrong(self, prefix: str, message: str) -> None:
-        """An error about the date as a whole: on the day box (the summary
-        links there), with all three boxes highlighted."""
-        self.whole_date_errors.add(prefix)
-        self.add_error(f"{prefix}_day", message)
 
     def to_filters(self) -> EventFilters:
         """The filters; an invalid form filters nothing (the page shows errors)."""
@@ -171,14 +128,6 @@ class EventFilterForm(forms.Form):
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
         )
-
-    def date_error(self, prefix: str) -> str:
-        """The first error of a date's boxes (a date shows one error)."""
-        for part in DATE_PARTS:
-            errors = self.errors.get(f"{prefix}_{part}")
-            if errors:
-                return str(errors[0])
-        return ""
 
     @property
     def from_error(self) -> str:

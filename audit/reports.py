@@ -13,8 +13,6 @@ in this system, so that check waits until user addresses are held.
 """
 
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from uuid import UUID
 
@@ -40,12 +38,30 @@ from audit.models import (
     NewsListEntry,
 )
 from audit.permissions import auditor_required
-from audit.services import access_event_record
+from audit.services import access_event_change, access_event_record
 from contactpoint.crypto.normalise import fold
 from directory.selectors import children_with_family_name
 
 REVIEW_NOTE_MAX_LENGTH = 2000
 NEWS_NOTE_MAX_LENGTH = 200
+
+
+def anomalies_scan_request(*, actor: Actor, day: date) -> None:
+    """Queue the anomaly checks of ``day`` now (the findings page's button).
+
+    The task runs as the nightly job does; this event says who asked.
+    """
+    from audit.tasks import anomalies_detect_task  # noqa: PLC0415  # tasks import us
+
+    auditor_required(actor, AccessAction.ANOMALY_SCAN, "run the anomaly checks")
+    access_event_record(
+        actor=actor,
+        action=AccessAction.ANOMALY_SCAN,
+        allowed=True,
+        reason="requested",
+        detail=f"Asked for the anomaly checks of {day.isoformat()} to run now.",
+    )
+    transaction.on_commit(lambda: anomalies_detect_task.delay(day.isoformat()))
 
 
 def anomalies_detect(day: date, *, actor: Actor | None = None) -> int:
@@ -107,12 +123,12 @@ def finding_review(*, actor: Actor, finding_id: UUID, note: str) -> AnomalyFindi
             f"; replaced the review by {finding.reviewed_by_id} "
             f"of {timezone.localtime(finding.reviewed_at):%Y-%m-%d %H:%M}"
         )
-    with _change_recorded(
+    with access_event_change(
         actor=actor,
         action=AccessAction.ANOMALY_REVIEW,
         reason=reason,
         detail=detail,
-        note=note,
+        purpose_detail=note,
     ):
         finding = AnomalyFinding.objects.select_for_update().get(pk=finding_id)
         finding.reviewed_at = timezone.now()
@@ -151,13 +167,13 @@ def news_list_add(*, actor: Actor, child_id: UUID, note: str) -> NewsListEntry:
     ).exists():
         raise _already_listed()
     try:
-        with _change_recorded(
+        with access_event_change(
             actor=actor,
             action=AccessAction.NEWS_LIST_CHANGE,
             reason=reason,
             detail="Added a child to the news list",
             child_id=child_id,
-            note=note,
+            purpose_detail=note,
         ):
             entry.save(force_insert=True)
     except IntegrityError as error:  # listed by someone else meanwhile
@@ -176,7 +192,7 @@ def news_list_remove(*, actor: Actor, entry_id: UUID) -> None:
     entry = NewsListEntry.objects.get(pk=entry_id)
     if entry.removed_at is not None:
         raise _already_removed()
-    with _change_recorded(
+    with access_event_change(
         actor=actor,
         action=AccessAction.NEWS_LIST_CHANGE,
         reason=reason,
@@ -189,46 +205,6 @@ def news_list_remove(*, actor: Actor, entry_id: UUID) -> None:
         locked.removed_at = timezone.now()
         locked.removed_by_id = actor.user_id
         locked.save(update_fields=["removed_at", "removed_by_id"])
-
-
-@contextmanager
-def _change_recorded(
-    *,
-    actor: Actor,
-    action: str,
-    reason: str,
-    detail: str,
-    child_id: UUID | None = None,
-    note: str = "",
-) -> Iterator[None]:
-    """Record the change, then make it in one transaction; if the change then
-    fails, a second event (denied, ``not_completed``) says it did not happen.
-
-    ``note`` is the auditor's own words and may name a child, so it goes in
-    the event's encrypted ``purpose_detail``, never in ``detail``.
-    """
-    access_event_record(
-        actor=actor,
-        action=action,
-        allowed=True,
-        reason=reason,
-        child_id=child_id,
-        detail=detail,
-        purpose_detail=note,
-    )
-    try:
-        with transaction.atomic():
-            yield
-    except Exception as error:
-        access_event_record(
-            actor=actor,
-            action=action,
-            allowed=False,
-            reason="not_completed",
-            child_id=child_id,
-            detail=f"Not completed ({type(error).__name__}): {detail}"[:500],
-        )
-        raise
 
 
 def _note_clean(note: str, *, field: str, max_length: int, missing: str) -> str:

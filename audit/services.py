@@ -8,10 +8,11 @@ number, a failed write leaves no gap, and a write costs one round trip.
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from uuid import UUID
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 
 from accounts.actors import Actor
@@ -70,6 +71,62 @@ def access_event_record(
     _outside_transactions_only()
     _chain_append(event)
     return event
+
+
+#: AccessEvent.detail's column size.
+DETAIL_MAX_LENGTH = 500
+
+
+def detail_fit(text: str) -> str:
+    """Fit an event's "what changed and why" into its column."""
+    if len(text) <= DETAIL_MAX_LENGTH:
+        return text
+    return text[: DETAIL_MAX_LENGTH - 1] + "\N{HORIZONTAL ELLIPSIS}"
+
+
+@contextmanager
+def access_event_change(
+    *,
+    actor: Actor | None,
+    action: str,
+    reason: str,
+    detail: str,
+    child_id: UUID | None = None,
+    subject_user_id: UUID | None = None,
+    purpose_detail: str = "",
+) -> Iterator[None]:
+    """Record a change, then make it (the ``with`` body) in one transaction.
+
+    The event is written first, so a change is never made unrecorded; if the
+    change then fails, a second event (outcome denied, reason
+    ``not_completed``) says it did not happen, and the error propagates.
+    ``purpose_detail`` (encrypted) is for a person's own words, which may
+    name a child; ``detail`` stays in clear and is cut to its column.
+    """
+    access_event_record(
+        actor=actor,
+        action=action,
+        allowed=True,
+        reason=reason,
+        child_id=child_id,
+        subject_user_id=subject_user_id,
+        detail=detail_fit(detail),
+        purpose_detail=purpose_detail,
+    )
+    try:
+        with transaction.atomic():
+            yield
+    except Exception as error:
+        access_event_record(
+            actor=actor,
+            action=action,
+            allowed=False,
+            reason="not_completed",
+            child_id=child_id,
+            subject_user_id=subject_user_id,
+            detail=detail_fit(f"Not completed ({type(error).__name__}): {detail}"),
+        )
+        raise
 
 
 def _outside_transactions_only() -> None:

@@ -11,7 +11,6 @@ The code-to-words tables the pages show (genders, services, flags) are here
 too, so the views never import the directory's models.
 """
 
-from datetime import date
 from typing import Any, cast
 
 from django import forms
@@ -19,6 +18,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 
 from accounts.admin_forms import GovukRadioSelect
+from contactpoint.govuk_forms import DateInputsMixin as GovukDateInputsMixin
+from contactpoint.govuk_forms import date_part
 from directory.models import (
     CarerRelationship,
     Consent,
@@ -29,8 +30,6 @@ from directory.models import (
 )
 from directory.policies import Purpose
 from directory.records import SearchQuery
-
-DATE_PARTS = ("day", "month", "year")
 
 GENDER_LABELS: dict[str, str] = dict(Gender.choices)
 SERVICE_LABELS: dict[str, str] = dict(ServiceType.choices)
@@ -56,61 +55,12 @@ PURPOSE_DETAIL_MAX_LENGTH = 500
 
 
 def _date_part(label: str) -> forms.CharField:
-    return forms.CharField(label=label, required=False, max_length=8)
+    return date_part(label, max_length=8)
 
 
-class DateInputsMixin(forms.Form):
-    """Read GOV.UK date inputs: fields ``<prefix>_day``, ``_month``, ``_year``."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        #: Dates wrong as a whole, not in one box (all three are highlighted).
-        self.whole_date_errors: set[str] = set()
-
-    def date_from_parts(
-        self, prefix: str, label: str, *, required_message: str = ""
-    ) -> date | None:
-        """The date, or None (with an error when partial, wrong or required)."""
-        values = {
-            part: str(self.cleaned_data.get(f"{prefix}_{part}") or "").strip()
-            for part in DATE_PARTS
-        }
-        if not any(values.values()):
-            if required_message:
-                self.whole_date_wrong(prefix, required_message)
-            return None
-        missing = [part for part in DATE_PARTS if not values[part]]
-        if missing:
-            self.add_error(
-                f"{prefix}_{missing[0]}",
-                f"{label} must include a {' and '.join(missing)}",
-            )
-            return None
-        if not all(value.isdigit() for value in values.values()):
-            self.whole_date_wrong(prefix, f"{label} must be a real date")
-            return None
-        if len(values["year"]) != 4:
-            self.add_error(f"{prefix}_year", "Year must include 4 numbers")
-            return None
-        try:
-            return date(int(values["year"]), int(values["month"]), int(values["day"]))
-        except ValueError:
-            self.whole_date_wrong(prefix, f"{label} must be a real date")
-            return None
-
-    def whole_date_wrong(self, prefix: str, message: str) -> None:
-        """An error about the date as a whole: on the day box (the summary
-        links there), with all three boxes highlighted."""
-        self.whole_date_errors.add(prefix)
-        self.add_error(f"{prefix}_day", message)
-
-    def date_error(self, prefix: str) -> str:
-        """The first error of a date's boxes (a date shows one error)."""
-        for part in DATE_PARTS:
-            errors = self.errors.get(f"{prefix}_{part}")
-            if errors:
-                return str(errors[0])
-        return ""
+class DateInputsMixin(GovukDateInputsMixin):
+    """Date inputs, plus problems from services and the search shown on the
+    fields they name."""
 
     def errors_apply(self, error: ValidationError) -> None:
         """Show a service's or the search's problems on the fields they name;

@@ -18,6 +18,7 @@ from accounts.two_factor.codes import (
 )
 from accounts.two_factor.devices import (
     Attempt,
+    device_attempt,
     second_factor_event_record,
     throttled_until,
 )
@@ -60,24 +61,12 @@ def backup_code_attempt(*, user: User, code: str) -> Attempt:
     The code is marked used by a single ``UPDATE ... WHERE used_at IS NULL``
     under the device's row lock, so it works once even when requests race.
     """
-    with transaction.atomic():
-        device = (
-            BackupCodeDevice.objects.select_for_update()
-            .filter(user=user, confirmed=True)
-            .first()
-        )
-        attempt = (
-            Attempt(None, "backup_code_none")
-            if device is None
-            else _backup_code_spend(device, code)
-        )
-    second_factor_event_record(
-        user,
-        action=AccessAction.SECOND_FACTOR,
-        allowed=attempt.ok,
-        reason=attempt.reason,
+    return device_attempt(
+        BackupCodeDevice,
+        user=user,
+        missing_reason="backup_code_none",
+        check=lambda device: _backup_code_spend(device, code),
     )
-    return attempt
 
 
 def backup_code_verify(*, user: User, code: str) -> BackupCodeDevice | None:

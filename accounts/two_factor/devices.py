@@ -1,13 +1,15 @@
 """Second-factor devices as django-otp sees them, what a user has enrolled,
 and the outcome of one code."""
 
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django_otp.models import Device
 
 from accounts.actors import actor_for_user
@@ -24,6 +26,7 @@ from accounts.policies import (
     SecondFactorRule,
     decide_second_factor_methods,
 )
+from audit.models import AccessAction
 from audit.services import access_event_record
 
 
@@ -159,3 +162,32 @@ def second_factor_event_record(
         reason=reason,
         subject_user_id=user.pk,
     )
+
+
+_Device = TypeVar("_Device", TotpDevice, BackupCodeDevice)
+
+
+def device_attempt(
+    model: type[_Device],
+    *,
+    user: User,
+    missing_reason: str,
+    check: Callable[[_Device], Attempt],
+) -> Attempt:
+    """Check a code against ``user``'s confirmed device of ``model``, once.
+
+    The device row is locked for the check, so a concurrent request with the
+    same code waits and then finds it spent; the outcome is audited.
+    """
+    with transaction.atomic():
+        device = (
+            model.objects.select_for_update().filter(user=user, confirmed=True).first()
+        )
+        attempt = Attempt(None, missing_reason) if device is None else check(device)
+    second_factor_event_record(
+        user,
+        action=AccessAction.SECOND_FACTOR,
+        allowed=attempt.ok,
+        reason=attempt.reason,
+    )
+    return attempt

@@ -22,6 +22,7 @@ from accounts.two_factor.codes import (
 from accounts.two_factor.devices import (
     Attempt,
     TotpEnrolment,
+    device_attempt,
     second_factor_event_record,
     throttled_until,
 )
@@ -110,24 +111,12 @@ def totp_attempt(*, user: User, code: str) -> Attempt:
     Inside one transaction the device row is locked, so a concurrent request
     with the same code waits, then finds its time step already used.
     """
-    with transaction.atomic():
-        device = (
-            TotpDevice.objects.select_for_update()
-            .filter(user=user, confirmed=True)
-            .first()
-        )
-        attempt = (
-            Attempt(None, "totp_not_enrolled")
-            if device is None
-            else _totp_check(device, code)
-        )
-    second_factor_event_record(
-        user,
-        action=AccessAction.SECOND_FACTOR,
-        allowed=attempt.ok,
-        reason=attempt.reason,
+    return device_attempt(
+        TotpDevice,
+        user=user,
+        missing_reason="totp_not_enrolled",
+        check=lambda device: _totp_check(device, code),
     )
-    return attempt
 
 
 def totp_verify(*, user: User, code: str) -> TotpDevice | None:

@@ -4,7 +4,6 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,11 +17,14 @@ from django.views.decorators.http import (
 from accounts.actors import Actor
 from accounts.admin_forms import posted, service_errors_apply
 from audit.forms import FindingFilterForm, NewsListAddForm, ReviewForm
-from audit.models import AccessAction, AnomalyFinding, NewsListEntry
-from audit.reports import finding_review, news_list_add, news_list_remove
+from audit.models import AnomalyFinding, NewsListEntry
+from audit.reports import (
+    anomalies_scan_request,
+    finding_review,
+    news_list_add,
+    news_list_remove,
+)
 from audit.selectors import finding_detail, findings_page, news_list
-from audit.services import access_event_record
-from audit.tasks import anomalies_detect_task
 from audit.views.common import AuthenticatedRequest, auditor_view, paging
 from directory.identifiers import format_directory_number
 
@@ -52,15 +54,7 @@ def finding_list_view(request: AuthenticatedRequest, actor: Actor) -> HttpRespon
 def finding_scan_view(request: AuthenticatedRequest, actor: Actor) -> HttpResponse:
     """Run today's checks now (Celery), instead of waiting for the night."""
     today = timezone.localdate()
-    # The task runs as the nightly job does; this event says who asked.
-    access_event_record(
-        actor=actor,
-        action=AccessAction.ANOMALY_SCAN,
-        allowed=True,
-        reason="requested",
-        detail=f"Asked for the anomaly checks of {today.isoformat()} to run now.",
-    )
-    transaction.on_commit(lambda: anomalies_detect_task.delay(today.isoformat()))
+    anomalies_scan_request(actor=actor, day=today)
     messages.success(
         request,
         f"The checks for today ({date_format(today, 'j F Y')}) have started. "

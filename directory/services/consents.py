@@ -25,10 +25,10 @@ from django.utils import timezone
 
 from accounts.actors import Actor
 from audit.models import AccessAction
-from audit.services import access_event_record
+from audit.services import access_event_change, access_event_record
 from directory.models import ChildStatus, Consent, Involvement
 from directory.policies import Decision, InvolvementFacts, decide_consent_change
-from directory.services.involvements import change_recorded, provenance_by_person
+from directory.services.involvements import provenance_by_person
 
 #: Who a recorded consent lets see the involvement. The read gate shows a
 #: consented involvement to every practitioner who may open the record, so
@@ -182,7 +182,7 @@ def consent_record(
     consent.full_clean(exclude=["involvement"])
     giver = Consent.GivenBy(given_by).label.lower()
     detail = f"Recorded consent, given by {giver}, to share a sensitive involvement."
-    with change_recorded(
+    with access_event_change(
         actor=actor,
         action=action,
         reason="consent_recorded",
@@ -244,7 +244,7 @@ def consent_withdraw(
             "consent to share a sensitive involvement."
         ),
     )
-    with change_recorded(
+    with access_event_change(
         actor=actor,
         action=action,
         reason="consent_withdrawn",

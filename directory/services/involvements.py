@@ -10,8 +10,6 @@ transaction), with a second event should the change then fail.
 """
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
@@ -25,7 +23,7 @@ from accounts.actors import Actor
 from accounts.models import Organisation
 from accounts.roles import Role
 from audit.models import AccessAction
-from audit.services import access_event_record
+from audit.services import access_event_change, access_event_record
 from directory.models import (
     SENSITIVE_SERVICES,
     Child,
@@ -128,35 +126,6 @@ def _refuse(
         detail=f"Refused: {message}",
     )
     return InvolvementRefused(decision.reason, message, unavailable=unavailable)
-
-
-@contextmanager
-def change_recorded(
-    *, actor: Actor, action: str, reason: str, child_id: UUID, detail: str
-) -> Iterator[None]:
-    """Record the change, then make it inside one transaction; if it then
-    fails, a second event (denied, ``not_completed``) says so."""
-    access_event_record(
-        actor=actor,
-        action=action,
-        allowed=True,
-        reason=reason,
-        child_id=child_id,
-        detail=detail,
-    )
-    try:
-        with transaction.atomic():
-            yield
-    except Exception as error:
-        access_event_record(
-            actor=actor,
-            action=action,
-            allowed=False,
-            reason="not_completed",
-            child_id=child_id,
-            detail=f"Not completed ({type(error).__name__}): {detail}",
-        )
-        raise
 
 
 def _child_facts(child_id: UUID, today: date) -> ChildRecordFacts | None:
@@ -283,7 +252,7 @@ def involvement_record(
     )
     involvement.full_clean(exclude=["child", "organisation", "practitioner"])
     lead = " as lead professional" if lead_professional else ""
-    with change_recorded(
+    with access_event_change(
         actor=actor,
         action=action,
         reason="involvement_recorded",
@@ -396,7 +365,7 @@ def involvement_end(
         )
     involvement.ended_on = ended_on
     involvement.full_clean(exclude=["child", "organisation", "practitioner"])
-    with change_recorded(
+    with access_event_change(
         actor=actor,
         action=action,
         reason="involvement_ended",

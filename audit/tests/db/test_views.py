@@ -589,7 +589,7 @@ def test_running_the_checks_now_queues_todays_scan_after_commit(
     world, auditor_client, django_capture_on_commit_callbacks
 ):
     with (
-        mock.patch("audit.views.findings.anomalies_detect_task.delay") as delay,
+        mock.patch("audit.tasks.anomalies_detect_task.delay") as delay,
         django_capture_on_commit_callbacks(execute=True),
         time_machine.travel("2025-06-30 23:30 +00:00", tick=False),  # 00:30 in London
     ):
