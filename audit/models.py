@@ -53,6 +53,11 @@ class AccessAction(models.TextChoices):
     ANOMALY_REVIEW = "anomaly_review", "Review an anomaly finding"
     NEWS_LIST_CHANGE = "news_list_change", "Change the news list"
     ANOMALY_SCAN = "anomaly_scan", "Scan for anomalies"
+    # Data feeds (detail names the feed source and run; child_id when one)
+    FEED_RECEIVE = "feed_receive", "Receive a feed file"
+    FEED_IMPORT = "feed_import", "Import a feed run"
+    FEED_ROW_VIEW = "feed_row_view", "View a feed row"
+    FEED_REVIEW = "feed_review", "Decide a feed row"
 
 
 class Outcome(models.TextChoices):

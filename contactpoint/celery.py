@@ -50,4 +50,16 @@ app.conf.beat_schedule = {
         "task": "audit.tasks.audit_verify_task",
         "schedule": crontab(hour=4, minute=0),
     },
+    # Every night at 00:30, receive the files feed senders left in their drop
+    # folders (each becomes a queued run, imported by the workers).
+    "feed-drop-folders": {
+        "task": "ingestion.tasks.feed_drop_folders_task",
+        "schedule": crontab(hour=0, minute=30),
+    },
+    # Every five minutes, queue again any feed run whose worker died (no
+    # heartbeat for ten minutes): it resumes after its last committed chunk.
+    "feed-runs-resume": {
+        "task": "ingestion.tasks.feed_runs_resume_task",
+        "schedule": crontab(minute="*/5"),
+    },
 }

@@ -15,6 +15,14 @@ class Source:
 
     kind: str  # directory.models.SourceKind value
     reference: str
+    #: What involvements remember as their source when it differs from
+    #: ``reference``: a feed's involvements name the feed source (so a snapshot
+    #: can end those it no longer reports), provenance names the run.
+    involvement_reference: str = ""
+
+    @property
+    def involvement_source(self) -> str:
+        return self.involvement_reference or self.reference
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,3 +234,73 @@ class SearchOutcome:
     restricted: tuple[RestrictedMatch, ...] = ()
     #: True when more candidates matched than the list shows.
     capped: bool = False
+
+
+# Feeds ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InvolvementState:
+    id: UUID
+    organisation_id: int
+    service_type: str
+    started_on: date
+    ended_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class FlagState:
+    id: UUID
+    kind: str
+    owning_organisation_id: int
+    starts_on: date
+    ends_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedChildState:
+    """What a feed compares an incoming row with: one existing child."""
+
+    profile: MatchProfile
+    shielded: bool
+    current_postcode: str | None
+    involvements: tuple[InvolvementState, ...] = ()
+    flags: tuple[FlagState, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ChildChanges:
+    """What a feed row changes in an existing child (empty: nothing)."""
+
+    child_id: UUID
+    #: A new legal name; the current legal name becomes a former name.
+    new_legal_name: NewName | None = None
+    #: A new current address; the current one is kept as a past address.
+    new_address: NewAddress | None = None
+    set_nhs_number: str | None = None
+    set_upn: str | None = None
+    set_gender: str | None = None
+    add_involvements: tuple[NewInvolvement, ...] = ()
+    end_involvements: tuple[tuple[UUID, date], ...] = ()
+    add_flags: tuple[NewWarningFlag, ...] = ()
+    end_flags: tuple[tuple[UUID, date], ...] = ()
+
+    @property
+    def changes_identity(self) -> bool:
+        return bool(
+            self.new_legal_name
+            or self.new_address
+            or self.set_nhs_number
+            or self.set_upn
+            or self.set_gender
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        return not (
+            self.changes_identity
+            or self.add_involvements
+            or self.end_involvements
+            or self.add_flags
+            or self.end_flags
+        )

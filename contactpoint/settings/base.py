@@ -296,3 +296,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", "INFO")},
 }
+
+# Data feeds (ingestion/). Files larger than this, or with more children, are
+# refused with a message saying how to split them.
+FEED_MAX_BYTES = env.int("CP_FEED_MAX_BYTES", default=100 * 1024 * 1024)
+FEED_MAX_ROWS = env.int("CP_FEED_MAX_ROWS", default=250_000)
+# Rows applied per transaction: the checkpoint a killed worker resumes from.
+FEED_CHUNK_ROWS = env.int("CP_FEED_CHUNK_ROWS", default=1_000)
+# Each feed source with a drop folder reads files from <this>/<folder>/ every
+# night; a picked-up file moves to <this>/<folder>/received/.
+FEED_DROP_DIR = env.path("CP_FEED_DROP_DIR", default=BASE_DIR / "var" / "feed-drop")

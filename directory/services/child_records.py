@@ -351,7 +351,7 @@ def _child_rows(  # noqa: PLR0917 - private row builder
                 "started_on": involvement.started_on,
                 "ended_on": involvement.ended_on,
                 "source": source.kind,
-                "source_reference": source.reference,
+                "source_reference": source.involvement_source,
                 "created_at": now,
             }
         )
