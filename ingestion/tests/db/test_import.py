@@ -259,3 +259,25 @@ def test_runs_are_keyed_by_ids_only(source, django_capture_on_commit_callbacks):
         )
     assert len(callbacks) == 1
     assert isinstance(receipt.run.pk, uuid.UUID)
+
+
+def test_the_resume_sweep_requeues_runs_whose_worker_died(source):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from ingestion.tasks import feed_runs_resume_task
+
+    receipt = feed_file_receive(
+        source=source,
+        data=_csv(_row(1, "Amara", "Okafor", "2016-04-12")),
+        channel=Channel.UPLOAD,
+        actor=None,
+    )
+    long_ago = timezone.now() - dt.timedelta(minutes=30)
+    FeedRun.objects.filter(pk=receipt.run.pk).update(
+        status=RunStatus.RUNNING, created_at=long_ago, heartbeat_at=long_ago
+    )
+    assert feed_runs_resume_task() == 1
+    FeedRun.objects.filter(pk=receipt.run.pk).update(heartbeat_at=timezone.now())
+    assert feed_runs_resume_task() == 0

@@ -1,0 +1,154 @@
+"""End to end through a real Celery worker and Redis: upload, import, kill, resume.
+
+The worker is a separate process (``celery -A contactpoint worker``) on the
+test database and a queue of its own on the real Redis. It is killed with
+SIGKILL in the middle of a run; a new worker, sent the run again (as the
+resume sweep does), finishes it. The counts must be exact: every row once,
+no child twice.
+"""
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from celery import Celery
+from django.conf import settings
+from django.db import connection
+
+from accounts.tests.factories import LocalAuthorityFactory, SchoolFactory
+from directory.identifiers import make_test_nhs_number
+from ingestion.models import Channel, FeedMode, FeedRow, FeedRun, FeedSource, RunStatus
+from ingestion.services import feed_file_receive
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[3]
+ROWS = 1_500
+CHUNK = 50
+GIVEN = ["Amara", "Ben", "Chloe", "Dev", "Ellie", "Finn", "Grace", "Hari", "Isla"]
+FAMILY = ["Okafor", "Ashworth", "Brennan", "Patel", "Nowak", "Hughes", "Khan"]
+
+
+def _feed() -> bytes:
+    rng = random.Random(7)
+    lines = ["nhs_number,given_names,family_name,date_of_birth,gender,postcode"]
+    for i in range(ROWS):
+        dob = f"{2008 + i % 17}-{1 + i % 12:02d}-{1 + i % 28:02d}"
+        lines.append(
+            f"{make_test_nhs_number(rng)},{GIVEN[i % 9]},{FAMILY[i % 7]}{i},"
+            f"{dob},{1 + i % 2},N{1 + i % 20} {i % 10}AB"
+        )
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    return (
+        f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or 'localhost'}"
+        f":{db['PORT'] or 5432}/{db['NAME']}"
+    )
+
+
+def _worker(queue: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "contactpoint.settings.test",
+        "DATABASE_URL": _database_url(),
+        "CP_TEST_CELERY_BROKER_URL": os.environ["REDIS_URL"],
+        "CP_FEED_CHUNK_ROWS": str(CHUNK),
+        # The same audit checkpoint directory and keys as this process.
+        "CP_AUDIT_CHECKPOINT_DIR": str(settings.AUDIT_CHECKPOINT_DIR),
+    }
+    return subprocess.Popen(  # noqa: S603 - the project's own worker
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "contactpoint",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _send(queue: str, run_id: uuid.UUID) -> None:
+    broker = Celery(broker=os.environ["REDIS_URL"])
+    broker.send_task("ingestion.tasks.feed_run_task", args=[str(run_id)], queue=queue)
+
+
+def _wait(predicate, what: str, timeout: float = 120.0) -> FeedRun:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = FeedRun.objects.get()
+        if predicate(run):
+            return run
+        time.sleep(0.05)
+    pytest.fail(f"Timed out waiting for {what}: {FeedRun.objects.get()}")
+
+
+def test_a_killed_worker_resumes_the_run_with_exact_counts(db):
+    from directory.models import Child
+
+    authority = LocalAuthorityFactory()
+    school = SchoolFactory(parent_authority=authority)
+    source = FeedSource.objects.create(
+        organisation=school,
+        name="Pupils",
+        format="csv",
+        mode=FeedMode.CHANGES,
+        default_service_type="education",
+    )
+    receipt = feed_file_receive(
+        source=source, data=_feed(), channel=Channel.UPLOAD, actor=None
+    )
+    queue = f"feeds-test-{uuid.uuid4().hex}"
+    worker = _worker(queue)
+    try:
+        _send(queue, receipt.run.pk)
+        killed_at = _wait(
+            lambda run: 0 < run.rows_done < ROWS - 5 * CHUNK, "the first chunks"
+        ).rows_done
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    stopped = FeedRun.objects.get()
+    assert stopped.status == RunStatus.RUNNING
+    assert stopped.rows_done < ROWS
+    assert stopped.rows_done % CHUNK == 0  # only whole chunks were committed
+    assert FeedRow.objects.count() == stopped.rows_done
+    assert Child.unaudited.count() == stopped.created
+
+    worker = _worker(queue)
+    try:
+        _send(queue, receipt.run.pk)
+        done = _wait(lambda run: run.status == RunStatus.COMPLETED, "the run to end")
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    assert killed_at < ROWS
+    assert (done.total_rows, done.rows_done) == (ROWS, ROWS)
+    assert done.created + done.quarantined + done.waiting == ROWS
+    assert done.quarantined == 0
+    assert FeedRow.objects.count() == ROWS
+    assert FeedRow.objects.values("position").distinct().count() == ROWS
+    assert Child.unaudited.count() == done.created
