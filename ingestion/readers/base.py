@@ -161,7 +161,8 @@ def parse_xml(data: bytes, *, format_name: str) -> Element:
     check_not_empty(data)
     decode_text(data)  # the same encoding rule as every format
     try:
-        return fromstring(data, forbid_dtd=True)
+        root: Element = fromstring(data, forbid_dtd=True)
+        return root
     except DefusedXmlException:
         raise FeedFileRejected(
             "xml_forbidden",
@@ -177,3 +178,23 @@ def parse_xml(data: bytes, *, format_name: str) -> Element:
             f"line {line}); it may be cut short. Export it again and upload it "
             "again.",
         ) from None
+
+
+def strip_namespaces(root: Element) -> Element:
+    """``root`` with every tag reduced to its local name ("{urn:x}Pupil" -> "Pupil").
+
+    Senders differ in whether they declare a default namespace; matching on
+    local names lets one set of paths read both. The tree is changed in place
+    (it belongs to the reader that parsed it) and returned.
+    """
+    for element in root.iter():
+        if isinstance(element.tag, str) and "}" in element.tag:
+            element.tag = element.tag.rpartition("}")[2]
+    return root
+
+
+def xml_text(element: Element | None, path: str) -> str:
+    """The stripped text at ``path`` under ``element``; "" when either is absent."""
+    if element is None:
+        return ""
+    return (element.findtext(path) or "").strip()
