@@ -24,6 +24,7 @@ from uuid import UUID
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from accounts.actors import Actor
 from accounts.models import Organisation
@@ -31,12 +32,14 @@ from audit.models import AccessAction
 from audit.services import access_event_record
 from contactpoint.crypto.fields import binding, seal_value, unseal
 from directory.records import ChildChanges, NewChild, Source
+from directory.search_index import NHS_NUMBER, UPN
 from directory.selectors.feeds import (
     feed_candidates,
     feed_child_states,
     feed_vocabulary,
 )
 from directory.services.child_records import ChildRecordInvalid, child_records_create
+from directory.services.copy_writer import copy_rows
 from directory.services.feed_changes import (
     child_changes_apply,
     involvements_end_unreported,
@@ -71,6 +74,7 @@ from ingestion.readers.base import RawRow
 logger = logging.getLogger(__name__)
 
 FEED_SOURCE_KIND = "feed"
+IDENTIFIER_INDEXES = (NHS_NUMBER, UPN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,7 +342,7 @@ def _chunk_apply(
                 row.payload = seal_value(
                     binding(FeedRow, "payload", pk=row.pk), row.payload.decode()
                 )
-        FeedRow.objects.bulk_create(result.rows, batch_size=1000)
+        _rows_write(result.rows)
         counts = dict.fromkeys(RowOutcome.values, 0)
         quarantined = waiting = 0
         for row in result.rows:
@@ -377,14 +381,14 @@ def _chunk_plan(
         else:
             assert isinstance(item, ValidRecord)  # noqa: S101
             to_match.append(item)
-    found = feed_candidates({r.position: blocking_terms(r.child) for r in to_match})
-    matches = {
-        r.position: match_record(
-            r,
-            [Candidate(profile=p, shielded=s) for p, s in found.get(r.position, [])],
+    matches = _identified(to_match)
+    rest = [r for r in to_match if r.position not in matches]
+    found = feed_candidates({r.position: blocking_terms(r.child) for r in rest})
+    for r in rest:
+        candidates = found.get(r.position, [])
+        matches[r.position] = match_record(
+            r, [Candidate(profile=p, shielded=s) for p, s in candidates]
         )
-        for r in to_match
-    }
     linked = {m.child_id for m in matches.values() if m.outcome == MatchOutcome.LINK}
     organisation_ids = (
         {run.source.organisation_id}
@@ -429,6 +433,62 @@ def _chunk_plan(
                 result.changes.append(changes)
     rows.sort(key=lambda r: r.position)
     return result
+
+
+def _rows_write(rows: Sequence[FeedRow]) -> None:
+    """COPY the chunk's rows (a thousand at a time, several times faster
+    than INSERT)."""
+    copy_rows(
+        FeedRow,
+        (
+            {
+                "id": row.pk,
+                "run_id": row.run_id,
+                "position": row.position,
+                "reference": row.reference,
+                "state": row.state,
+                "outcome": row.outcome,
+                "child_id": row.child_id,
+                "problems": Jsonb(row.problems),
+                "match": Jsonb(row.match),
+                "payload": row.payload,
+                "decided_by_id": None,
+                "decided_at": None,
+            }
+            for row in rows
+        ),
+    )
+
+
+def _identified(records: Sequence[ValidRecord]) -> dict[int, Match]:
+    """Links by NHS number or UPN alone, where exactly one active child holds
+    the record's identifier and the rest corroborates it (match_record's
+    identifier rule): most rows of a nightly feed are children the
+    directory already has, and this spares them the demographic blocking.
+    Rows without such a link go on to full blocking."""
+    identifier_terms = {
+        r.position: {
+            term: weight
+            for term, weight in blocking_terms(r.child).items()
+            if term[0] in IDENTIFIER_INDEXES
+        }
+        for r in records
+        if r.child.nhs_number or r.child.upn
+    }
+    found = feed_candidates(identifier_terms, limit=50)
+    linked: dict[int, Match] = {}
+    for record in records:
+        exact = [
+            Candidate(profile=p, shielded=s)
+            for p, s in found.get(record.position, [])
+            if (record.child.nhs_number and p.nhs_number == record.child.nhs_number)
+            or (record.child.upn and p.upn == record.child.upn)
+        ]
+        if len(exact) == 1:
+            match = match_record(record, exact)
+            if match.outcome == MatchOutcome.LINK:
+                linked[record.position] = match
+    return linked
 
 
 def _create_children(result: _ChunkResult, writes: Source) -> int:
