@@ -58,6 +58,8 @@ class AccessAction(models.TextChoices):
     FEED_IMPORT = "feed_import", "Import a feed run"
     FEED_ROW_VIEW = "feed_row_view", "View a feed row"
     FEED_REVIEW = "feed_review", "Decide a feed row"
+    CHILD_MERGE = "child_merge", "Merge two records"
+    CHILD_SPLIT = "child_split", "Undo a merge"
 
 
 class Outcome(models.TextChoices):

@@ -149,3 +149,25 @@ def decide_consent_change(actor: Actor, facts: InvolvementFacts) -> Decision:
     if not facts.sensitive:
         return Decision(False, "involvement_not_sensitive")
     return Decision(True, "granted_providing_organisation")
+
+
+def decide_child_merge(
+    actor: Actor, survivor: ChildRecordFacts, merged: ChildRecordFacts
+) -> Decision:
+    """May ``actor`` merge two records (or undo their merge)?
+
+    Data managers only, with a verified second factor; a shielded record only
+    by a data manager of its responsible authority (no one else may even see
+    it). The caller checks that the two are different active records.
+    """
+    if not actor.second_factor_verified:
+        return Decision(False, "second_factor_missing")
+    if Role.DATA_MANAGER not in actor.roles:
+        return Decision(False, "role_not_permitted")
+    authorities = actor.authorities_with(Role.DATA_MANAGER) | actor.organisations_with(
+        Role.DATA_MANAGER
+    )
+    for facts in (survivor, merged):
+        if facts.shielded and facts.responsible_authority_id not in authorities:
+            return Decision(False, "shielded_other_authority")
+    return Decision(True, "granted")

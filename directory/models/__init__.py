@@ -18,6 +18,7 @@ from directory.models.contact import (
     ServiceType,
     SourceKind,
 )
+from directory.models.merge import ChildMerge
 from directory.models.provenance import Provenance
 from directory.models.warning_flag import FlagKind, WarningFlag
 
@@ -28,6 +29,7 @@ __all__ = [
     "Carer",
     "CarerRelationship",
     "Child",
+    "ChildMerge",
     "ChildName",
     "ChildStatus",
     "Consent",

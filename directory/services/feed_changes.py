@@ -173,14 +173,15 @@ def _identity_apply(
         json.dumps(profile, ensure_ascii=False, separators=(",", ":")),
     )
     child.save(update_fields=["match_profile", "nhs_number", "upn", "gender"])
-    _reindex(child.id, profile)
+    reindex_from_profile(child.id, profile)
     return [
         {"child_id": child.id, "record_type": kind, "record_id": rid, "field": field}
         for kind, rid, field in changed
     ]
 
 
-def _reindex(child_id: UUID, profile: dict[str, Any]) -> None:
+def reindex_from_profile(child_id: UUID, profile: dict[str, Any]) -> None:
+    """Replace a child's blind-index entries with those of its match profile."""
     inputs = IndexInputs(
         family_names=tuple(profile["f"]),
         given_names=tuple(profile["g"]),
