@@ -28,6 +28,15 @@ from ingestion.models import (
 )
 from ingestion.services import feed_file_receive, feed_run_process
 
+
+def _count(table_and_condition: str) -> int:
+    """Rows in a directory table (ingestion's tests, like its code, do not
+    import the directory's models)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {table_and_condition}")  # noqa: S608
+        return int(cursor.fetchone()[0])
+
+
 pytestmark = pytest.mark.django_db
 
 HEADER = (
@@ -179,8 +188,6 @@ def test_a_later_file_links_updates_and_leaves_unchanged(source):
 
 
 def test_a_snapshot_ends_involvements_it_no_longer_reports(source):
-    from directory.models import Involvement
-
     _import(
         source,
         _csv(
@@ -188,10 +195,10 @@ def test_a_snapshot_ends_involvements_it_no_longer_reports(source):
             _row(2, "Ben", "Ashworth", "2015-01-02"),
         ),
     )
-    assert Involvement.unaudited.filter(ended_on__isnull=True).count() == 2
+    assert _count("directory_involvement WHERE ended_on IS NULL") == 2
     second = _import(source, _csv(_row(1, "Amara", "Okafor", "2016-04-12")))
     assert second.ended_involvements == 1
-    assert Involvement.unaudited.filter(ended_on__isnull=True).count() == 1
+    assert _count("directory_involvement WHERE ended_on IS NULL") == 1
 
 
 def test_an_interrupted_run_resumes_after_its_last_chunk(source, settings, monkeypatch):
@@ -228,12 +235,10 @@ def test_an_interrupted_run_resumes_after_its_last_chunk(source, settings, monke
     run = feed_run_process(run.pk)
     assert (run.status, run.rows_done, run.created) == (RunStatus.COMPLETED, 5, 5)
     assert FeedRow.objects.filter(run=run).count() == 5
-    from directory.models import Child
-
-    assert Child.unaudited.count() == 5
+    assert _count("directory_child") == 5
     # Running it again changes nothing.
     assert feed_run_process(run.pk).created == 5
-    assert Child.unaudited.count() == 5
+    assert _count("directory_child") == 5
 
 
 def test_a_too_large_file_is_refused_before_anything_is_stored(source, settings):

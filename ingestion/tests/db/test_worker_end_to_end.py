@@ -26,6 +26,15 @@ from directory.identifiers import make_test_nhs_number
 from ingestion.models import Channel, FeedMode, FeedRow, FeedRun, FeedSource, RunStatus
 from ingestion.services import feed_file_receive
 
+
+def _count(table_and_condition: str) -> int:
+    """Rows in a directory table (ingestion's tests, like its code, do not
+    import the directory's models)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {table_and_condition}")  # noqa: S608
+        return int(cursor.fetchone()[0])
+
+
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -105,8 +114,6 @@ def _wait(predicate, what: str, timeout: float = 120.0) -> FeedRun:  # type: ign
 
 
 def test_a_killed_worker_resumes_the_run_with_exact_counts(db):
-    from directory.models import Child
-
     authority = LocalAuthorityFactory()
     school = SchoolFactory(parent_authority=authority)
     source = FeedSource.objects.create(
@@ -136,7 +143,7 @@ def test_a_killed_worker_resumes_the_run_with_exact_counts(db):
     assert stopped.rows_done < ROWS
     assert stopped.rows_done % CHUNK == 0  # only whole chunks were committed
     assert FeedRow.objects.count() == stopped.rows_done
-    assert Child.unaudited.count() == stopped.created
+    assert _count("directory_child") == stopped.created
 
     worker = _worker(queue)
     try:
@@ -151,4 +158,4 @@ def test_a_killed_worker_resumes_the_run_with_exact_counts(db):
     assert done.quarantined == 0
     assert FeedRow.objects.count() == ROWS
     assert FeedRow.objects.values("position").distinct().count() == ROWS
-    assert Child.unaudited.count() == done.created
+    assert _count("directory_child") == done.created

@@ -1,0 +1,125 @@
+"""Blocking for feed matching: which existing children a feed record is
+compared with.
+
+Pure: no Django, no I/O, no keys. A record's blocking terms are the same
+(blind index, transformed input) pairs the directory stores for children
+(``directory.search_index.index_terms``) over every name, the date of birth,
+every postcode and both identifiers of the record, as given: no widening
+(no date variants, no spelling confusions), because a feed row is compared
+field by field afterwards and its identifiers usually find the child alone.
+
+Ranking rule (the same as ``_CANDIDATES_SQL`` in
+``directory.selectors.searching``, which the database version uses over the
+truncated HMAC values):
+
+1. each term weighs its index's truncation bits (``index.bits``: family +
+   birth year 10, given name + date of birth 12, family + postcode district
+   12, NHS number 16, UPN 16);
+2. a child counts, per index, the best weight among the terms it shares;
+3. its blocking weight is the sum of those per-index bests;
+4. children are ordered by that sum, highest first, then by child id
+   (ascending, as PostgreSQL orders uuids), and the first ``limit`` kept.
+
+``MemoryChildIndex`` applies that rule to plain transformed strings (no HMAC,
+so no truncation collisions): tests and the match-quality test use it.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from uuid import UUID
+
+from contactpoint.crypto.blind_index import BlindIndex
+from directory.records import MatchProfile, NewChild
+from directory.search_index import IndexInputs, index_terms
+from ingestion.pipeline.records import Candidate
+
+Term = tuple[BlindIndex, str]
+
+
+def child_inputs(child: NewChild) -> IndexInputs:
+    """Index inputs of an incoming child: all names, addresses, identifiers."""
+    return IndexInputs(
+        family_names=tuple(name.family_name for name in child.names),
+        given_names=tuple(name.given_names for name in child.names),
+        dates_of_birth=(child.date_of_birth,),
+        postcodes=tuple(address.postcode for address in child.addresses),
+        nhs_number=child.nhs_number,
+        upn=child.upn,
+    )
+
+
+def profile_inputs(profile: MatchProfile) -> IndexInputs:
+    """Index inputs of an existing child's decrypted match profile."""
+    return IndexInputs(
+        family_names=profile.family_names,
+        given_names=profile.given_names,
+        dates_of_birth=(profile.date_of_birth,),
+        postcodes=profile.postcodes,
+        nhs_number=profile.nhs_number,
+        upn=profile.upn,
+    )
+
+
+def profile_from_child(child: NewChild, child_id: UUID) -> MatchProfile:
+    """The match profile the directory would hold for ``child`` (the same
+    fields as ``Child.match_profile``): for tests and generated feeds."""
+    return MatchProfile(
+        child_id=child_id,
+        given_names=tuple(name.given_names for name in child.names),
+        family_names=tuple(name.family_name for name in child.names),
+        date_of_birth=child.date_of_birth,
+        gender=child.gender,
+        postcodes=tuple(address.postcode for address in child.addresses),
+        nhs_number=child.nhs_number,
+        upn=child.upn,
+    )
+
+
+def blocking_terms(child: NewChild) -> dict[Term, int]:
+    """Every blocking term of an incoming record, weighted ``index.bits``."""
+    return {term: term[0].bits for term in index_terms(child_inputs(child))}
+
+
+def rank_blocked(
+    shared: Iterable[tuple[UUID, Term, int]], limit: int
+) -> list[tuple[UUID, int]]:
+    """(child id, blocking weight) for children sharing terms, by the ranking
+    rule of the module docstring: best weight per index, summed, highest
+    first, ties by child id; at most ``limit``."""
+    best: dict[UUID, dict[int, int]] = defaultdict(dict)
+    for child_id, (index, _), weight in shared:
+        per_index = best[child_id]
+        per_index[index.code] = max(per_index.get(index.code, 0), weight)
+    totals = [(child_id, sum(codes.values())) for child_id, codes in best.items()]
+    totals.sort(key=lambda item: (-item[1], item[0]))
+    return totals[: max(limit, 0)]
+
+
+class MemoryChildIndex:
+    """Existing children and their blocking terms, in memory.
+
+    Built from (match profile, shielded) pairs; ``candidates`` answers what
+    the database's blocking query answers, ranked by the same rule.
+    """
+
+    def __init__(self, children: Iterable[tuple[MatchProfile, bool]]) -> None:
+        self._children: dict[UUID, Candidate] = {}
+        self._postings: dict[Term, list[UUID]] = defaultdict(list)
+        for profile, shielded in children:
+            if profile.child_id in self._children:
+                raise ValueError("Each child may be indexed once.")
+            self._children[profile.child_id] = Candidate(profile, shielded)
+            for term in index_terms(profile_inputs(profile)):
+                self._postings[term].append(profile.child_id)
+
+    def __len__(self) -> int:
+        return len(self._children)
+
+    def candidates(self, child: NewChild, limit: int = 10) -> list[Candidate]:
+        """Children sharing blocking terms with ``child``, best first."""
+        shared = (
+            (child_id, term, weight)
+            for term, weight in blocking_terms(child).items()
+            for child_id in self._postings.get(term, ())
+        )
+        return [self._children[cid] for cid, _ in rank_blocked(shared, limit)]
