@@ -57,6 +57,7 @@ urlpatterns = [
     path("manage/", include("accounts.admin_urls")),
     path("audit/", include("audit.urls")),
     path("children/", include("directory.urls")),
+    path("feeds/", include("ingestion.urls")),
     path(
         "accessibility/",
         TemplateView.as_view(template_name="pages/accessibility.html"),
@@ -70,6 +71,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/accounts/", include("accounts.api.urls")),
     path("api/v1/children/", include("directory.api.urls")),
+    path("api/v1/feeds/", include("ingestion.api.urls")),
     path(
         "api/schema/",
         SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]),

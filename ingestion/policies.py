@@ -1,7 +1,8 @@
 """Who may do what with feeds. Pure: plain values in, a Decision out.
 
-Data managers work on the feeds of organisations in their local authority
-(the authority's own, its schools, practices and services): upload files,
+A data manager works on their own organisation's feeds; a data manager at a
+local authority itself also on the feeds of the organisations in that
+authority (its schools, practices and services): upload files,
 follow runs, read quarantined rows and decide the review queue. A feed
 system (API token) may only send files for its own organisation's sources.
 Everyone else is refused, and every refusal is audited by the caller.
@@ -22,6 +23,16 @@ class FeedFacts:
     authority_id: int | None
 
 
+def council_authorities(actor: Actor) -> frozenset[int]:
+    """Local authorities at which the actor is a data manager of the council
+    itself (a school's data manager does not manage the GP practice's feed)."""
+    return frozenset(
+        grant.organisation_id
+        for grant in actor.grants
+        if grant.role == Role.DATA_MANAGER and grant.organisation_id == grant.authority_id
+    )
+
+
 def decide_feed_manage(actor: Actor, facts: FeedFacts) -> Decision:
     """May ``actor`` upload to, follow and review this source's feed?"""
     if not actor.second_factor_verified:
@@ -30,8 +41,8 @@ def decide_feed_manage(actor: Actor, facts: FeedFacts) -> Decision:
         return Decision(False, "role_not_permitted")
     if facts.organisation_id in actor.organisations_with(Role.DATA_MANAGER):
         return Decision(True, "own_organisation")
-    if facts.authority_id is not None and facts.authority_id in actor.authorities_with(
-        Role.DATA_MANAGER
+    if facts.authority_id is not None and facts.authority_id in council_authorities(
+        actor
     ):
         return Decision(True, "own_authority")
     return Decision(False, "other_authority")

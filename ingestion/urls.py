@@ -1,0 +1,23 @@
+"""The feeds workspace, mounted at /feeds/ (namespace "feeds")."""
+
+from django.urls import path
+
+from ingestion.views import reviews, runs, sources
+
+app_name = "feeds"
+
+urlpatterns = [
+    path("", sources.home_view, name="home"),
+    path("csv-template/", sources.csv_template_view, name="csv-template"),
+    path("sources/<int:source_id>/upload/", sources.upload_view, name="upload"),
+    path("runs/", runs.run_list_view, name="run-list"),
+    path("runs/<uuid:run_id>/", runs.run_view, name="run"),
+    path(
+        "runs/<uuid:run_id>/progress.json",
+        runs.run_progress_view,
+        name="run-progress",
+    ),
+    path("review/", reviews.review_queue_view, name="review-queue"),
+    path("review/<uuid:row_id>/", reviews.review_view, name="review"),
+    path("rows/<uuid:row_id>/", reviews.row_view, name="row"),
+]
