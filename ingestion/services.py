@@ -271,15 +271,14 @@ def _run_finish(run: FeedRun) -> None:
         locked = FeedRun.objects.select_for_update().get(pk=run.pk)
         if locked.status == RunStatus.COMPLETED:
             return
-        if run.source.mode == FeedMode.SNAPSHOT:
-            reported = (
-                FeedRow.objects.filter(run=run, child_id__isnull=False)
-                .values_list("child_id", flat=True)
-                .iterator()
-            )
+        if run.source.mode == FeedMode.SNAPSHOT and not locked.quarantined:
+            # A snapshot ends what it no longer reports; a row waiting for
+            # review may be any of its candidates, so none of them is ended.
+            # A run with quarantined rows ends nothing (those rows' children
+            # are unknown): the run page asks for a corrected file.
             ended = involvements_end_unreported(
                 involvement_source=_involvement_source(run.source),
-                reported=set(reported),
+                reported=_reported_children(run),
                 today=timezone.localdate(),
             )
         locked.status = RunStatus.COMPLETED
@@ -299,6 +298,17 @@ def _run_finish(run: FeedRun) -> None:
             f"{ended} involvements ended."
         ),
     )
+
+
+def _reported_children(run: FeedRun) -> set[UUID]:
+    reported: set[UUID] = set()
+    for child_id, match in FeedRow.objects.filter(run=run).values_list(
+        "child_id", "match"
+    ):
+        if child_id is not None:
+            reported.add(child_id)
+        reported.update(UUID(c["child_id"]) for c in match.get("candidates", []))
+    return reported
 
 
 def _involvement_source(source: FeedSource) -> str:
@@ -478,11 +488,16 @@ def _identified(records: Sequence[ValidRecord]) -> dict[int, Match]:
     found = feed_candidates(identifier_terms, limit=50)
     linked: dict[int, Match] = {}
     for record in records:
+        child, offered = record.child, found.get(record.position, [])
+        # The NHS number first: UPNs are reused more often by mistake.
         exact = [
             Candidate(profile=p, shielded=s)
-            for p, s in found.get(record.position, [])
-            if (record.child.nhs_number and p.nhs_number == record.child.nhs_number)
-            or (record.child.upn and p.upn == record.child.upn)
+            for p, s in offered
+            if child.nhs_number and p.nhs_number == child.nhs_number
+        ] or [
+            Candidate(profile=p, shielded=s)
+            for p, s in offered
+            if child.upn and p.upn == child.upn
         ]
         if len(exact) == 1:
             match = match_record(record, exact)

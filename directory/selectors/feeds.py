@@ -40,11 +40,17 @@ FROM (
            row_number() OVER (PARTITION BY pos ORDER BY sum(weight) DESC, child_id)
                AS rank
     FROM (
-        SELECT q.pos, e.child_id, e.index, max(q.weight) AS weight
+        SELECT q.pos, e.child_id, q.index, max(q.weight) AS weight
         FROM unnest(%s::integer[], %s::smallint[], %s::bigint[], %s::integer[])
              AS q(pos, index, value, weight)
-        JOIN directory_blindindexentry e ON e.index = q.index AND e.value = q.value
-        GROUP BY q.pos, e.child_id, e.index
+        -- LATERAL: one index lookup per term. With thousands of terms a plain
+        -- join tempts the planner into hashing the whole index table.
+        CROSS JOIN LATERAL (
+            SELECT child_id FROM directory_blindindexentry
+            WHERE index = q.index AND value = q.value
+            OFFSET 0  -- keeps the planner from flattening this into a join
+        ) AS e
+        GROUP BY q.pos, e.child_id, q.index
     ) AS best_per_index
     GROUP BY pos, child_id
 ) AS ranked

@@ -222,4 +222,4 @@ def involvements_end_unreported(
             " AND child_id NOT IN (SELECT child_id FROM feed_reported)",
             [today, involvement_source],
         )
-        return cursor.rowcount
+        return int(cursor.rowcount)

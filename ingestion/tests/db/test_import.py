@@ -286,3 +286,23 @@ def test_the_resume_sweep_requeues_runs_whose_worker_died(source):
     assert feed_runs_resume_task() == 1
     FeedRun.objects.filter(pk=receipt.run.pk).update(heartbeat_at=timezone.now())
     assert feed_runs_resume_task() == 0
+
+
+def test_a_snapshot_with_quarantined_rows_ends_nothing(source):
+    _import(
+        source,
+        _csv(
+            _row(1, "Amara", "Okafor", "2016-04-12"),
+            _row(2, "Ben", "Ashworth", "2015-01-02"),
+        ),
+    )
+    second = _import(
+        source,
+        _csv(
+            _row(1, "Amara", "Okafor", "2016-04-12"),
+            _row(2, "Ben", "Ashworth", "2031-01-02"),  # quarantined: in the future
+        ),
+    )
+    assert second.quarantined == 1
+    assert second.ended_involvements == 0
+    assert _count("directory_involvement WHERE ended_on IS NULL") == 2
