@@ -73,7 +73,9 @@ def _regenerate(
     """The children ``_write_in_processes`` wrote, in the same order."""
     shares = [children // workers + (i < children % workers) for i in range(workers)]
     for i, share in enumerate(shares):
-        yield from demo_children(random.Random(seed + i), share, orgs, today)
+        yield from demo_children(
+            random.Random(seed + i), share, orgs, today, shard=(i, workers)
+        )
 
 
 def _typo(name: str, rng: random.Random) -> str:

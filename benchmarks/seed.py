@@ -127,7 +127,9 @@ def _write(
     batch_size: int,
     seed: int,
     orgs: DemoOrganisations,
+    *,
     label: str = "",
+    shard: tuple[int, int] = (0, 1),
 ) -> dict[str, float]:
     """Generate and write ``children``: wall and CPU seconds of each half.
 
@@ -138,7 +140,7 @@ def _write(
     from directory.services.child_records import child_records_create
 
     today = timezone.localdate()
-    stream = demo_children(random.Random(seed), children, orgs, today)
+    stream = demo_children(random.Random(seed), children, orgs, today, shard=shard)
     seconds = dict.fromkeys(
         ("generating", "writing", "generating_cpu", "writing_cpu"), 0.0
     )
@@ -165,12 +167,24 @@ def _write(
     return seconds
 
 
-def _worker(
-    index: int, children: int, batch_size: int, seed: int, orgs: DemoOrganisations
+def _worker(  # noqa: PLR0917 - a Pool.starmap job
+    index: int,
+    children: int,
+    batch_size: int,
+    seed: int,
+    orgs: DemoOrganisations,
+    workers: int,
 ) -> dict[str, float]:
     connections.close_all()  # never share the parent's socket
     try:
-        return _write(children, batch_size, seed, orgs, f"[process {index}] ")
+        return _write(
+            children,
+            batch_size,
+            seed,
+            orgs,
+            label=f"[process {index}] ",
+            shard=(index, workers),
+        )
     finally:
         connections.close_all()
 
@@ -182,7 +196,7 @@ def _write_in_processes(
     connection and seed; CPU seconds are summed, wall seconds are the whole."""
     connections.close_all()
     shares = [children // workers + (i < children % workers) for i in range(workers)]
-    jobs = [(i, n, batch_size, seed + i, orgs) for i, n in enumerate(shares)]
+    jobs = [(i, n, batch_size, seed + i, orgs, workers) for i, n in enumerate(shares)]
     started = time.perf_counter()
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         results = pool.starmap(_worker, jobs)

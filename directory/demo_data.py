@@ -22,7 +22,7 @@ from itertools import accumulate
 from random import Random
 from typing import TypeVar
 
-from directory.identifiers import make_test_nhs_number, make_upn
+from directory.identifiers import TestNhsNumbers, make_upn
 from directory.records import (
     NewAddress,
     NewCarer,
@@ -568,8 +568,15 @@ class _Household:
 class _Maker:
     """One generator run: the seeded rng, the date, and named staff to reuse."""
 
-    def __init__(self, rng: Random, orgs: DemoOrganisations, today: date) -> None:
+    def __init__(
+        self,
+        rng: Random,
+        orgs: DemoOrganisations,
+        today: date,
+        shard: tuple[int, int] = (0, 1),
+    ) -> None:
         self.rng, self.orgs, self.today = rng, orgs, today
+        self.nhs_numbers = TestNhsNumbers(rng, *shard)
         self.academic_year = today.year if today.month >= 9 else today.year - 1
         self.two_years_ago = today - timedelta(days=730)
         self.staff: dict[tuple[int, str], list[tuple[str, str]]] = {}
@@ -871,7 +878,7 @@ class _Maker:
         involvements += self.targeted(household, dob, age)
         involvements += self.sensitive(household, dob, age)
         shielded = rng.random() < SHIELDED_RATE
-        nhs = make_test_nhs_number(rng) if rng.random() < NHS_NUMBER_RATE else None
+        nhs = self.nhs_numbers.next() if rng.random() < NHS_NUMBER_RATE else None
         return NewChild(
             names=self.names(gender, household.family_name, avoid),
             date_of_birth=dob,
@@ -889,7 +896,12 @@ class _Maker:
 
 
 def demo_children(
-    rng: Random, count: int, orgs: DemoOrganisations, today: date
+    rng: Random,
+    count: int,
+    orgs: DemoOrganisations,
+    today: date,
+    *,
+    shard: tuple[int, int] = (0, 1),
 ) -> Iterator[NewChild]:
     """Yield ``count`` realistic children, the same ones for the same seed.
 
@@ -897,9 +909,11 @@ def demo_children(
     test-range NHS numbers, UPNs with their check letter, postcodes in the
     child's local authority, dates of birth under 25 years ago, one current
     address and at most one current lead professional. About 1 % are twins:
-    same household and date of birth, different given names.
+    same household and date of birth, different given names. NHS numbers are
+    distinct (``TestNhsNumbers``); processes seeding one database in parallel
+    pass their ``shard`` (index, count) so theirs are distinct too.
     """
-    maker = _Maker(rng, orgs, today)
+    maker = _Maker(rng, orgs, today, shard)
     made = 0
     while made < count:
         dob = maker.date_of_birth()

@@ -10,6 +10,7 @@ correcting it needs to see it. They therefore count as child data: log the
 ``code``, never the ``message``.
 """
 
+import math
 import random
 import re
 from datetime import date
@@ -128,6 +129,37 @@ def make_test_nhs_number(rng: random.Random) -> str:
         # About one prefix in eleven has no valid check digit; draw again.
         if check is not None:
             return f"{first_nine}{check}"
+
+
+class TestNhsNumbers:
+    """Distinct valid NHS numbers from the 999 test range, in a seeded order.
+
+    Drawing with ``make_test_nhs_number`` repeats numbers once a population
+    nears the range's million; this walks the range as a permutation instead
+    (a seeded stride coprime to the range), and shard ``shard`` of
+    ``shards`` (one per seeding process) gets its own disjoint share, so no
+    two children of one seeding share a number until the range runs out
+    (about 909,000 valid numbers); after that numbers are drawn at random.
+    """
+
+    def __init__(self, rng: random.Random, shard: int = 0, shards: int = 1) -> None:
+        self._rng, self._shard, self._shards = rng, shard, shards
+        self._size = (1_000_000 - shard + shards - 1) // shards
+        self._offset = rng.randrange(self._size)
+        stride = 7_919 + rng.randrange(1_000)
+        while math.gcd(stride, self._size) != 1:
+            stride += 1
+        self._stride, self._drawn = stride, 0
+
+    def next(self) -> str:
+        while self._drawn < self._size:
+            serial = (self._offset + self._drawn * self._stride) % self._size
+            self._drawn += 1
+            first_nine = f"999{serial * self._shards + self._shard:06d}"
+            check = nhs_number_check_digit(first_nine)
+            if check is not None:
+                return f"{first_nine}{check}"
+        return make_test_nhs_number(self._rng)
 
 
 def _group_nhs(digits: str) -> str:
