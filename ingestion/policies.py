@@ -29,7 +29,8 @@ def council_authorities(actor: Actor) -> frozenset[int]:
     return frozenset(
         grant.organisation_id
         for grant in actor.grants
-        if grant.role == Role.DATA_MANAGER and grant.organisation_id == grant.authority_id
+        if grant.role == Role.DATA_MANAGER
+        and grant.organisation_id == grant.authority_id
     )
 
 

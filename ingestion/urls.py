@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ingestion.views import reviews, runs, sources
+from ingestion.views import merges, reviews, runs, sources
 
 app_name = "feeds"
 
@@ -20,4 +20,8 @@ urlpatterns = [
     path("review/", reviews.review_queue_view, name="review-queue"),
     path("review/<uuid:row_id>/", reviews.review_view, name="review"),
     path("rows/<uuid:row_id>/", reviews.row_view, name="row"),
+    path("merges/", merges.merge_list_view, name="merge-list"),
+    path("merges/new/", merges.merge_new_view, name="merge-new"),
+    path("merges/confirm/", merges.merge_confirm_view, name="merge-confirm"),
+    path("merges/<uuid:merge_id>/undo/", merges.merge_undo_view, name="merge-undo"),
 ]
