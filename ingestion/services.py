@@ -36,6 +36,7 @@ from directory.search_index import NHS_NUMBER, UPN
 from directory.selectors.feeds import (
     feed_candidates,
     feed_child_states,
+    feed_identifier_holders,
     feed_vocabulary,
 )
 from directory.services.child_records import ChildRecordInvalid, child_records_create
@@ -74,7 +75,6 @@ from ingestion.readers.base import RawRow
 logger = logging.getLogger(__name__)
 
 FEED_SOURCE_KIND = "feed"
-IDENTIFIER_INDEXES = (NHS_NUMBER, UPN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -476,33 +476,29 @@ def _identified(records: Sequence[ValidRecord]) -> dict[int, Match]:
     identifier rule): most rows of a nightly feed are children the
     directory already has, and this spares them the demographic blocking.
     Rows without such a link go on to full blocking."""
-    identifier_terms = {
-        r.position: {
-            term: weight
-            for term, weight in blocking_terms(r.child).items()
-            if term[0] in IDENTIFIER_INDEXES
-        }
-        for r in records
-        if r.child.nhs_number or r.child.upn
-    }
-    found = feed_candidates(identifier_terms, limit=50)
+    by_position = {record.position: record for record in records}
     linked: dict[int, Match] = {}
-    for record in records:
-        child, offered = record.child, found.get(record.position, [])
-        # The NHS number first: UPNs are reused more often by mistake.
-        exact = [
-            Candidate(profile=p, shielded=s)
-            for p, s in offered
-            if child.nhs_number and p.nhs_number == child.nhs_number
-        ] or [
-            Candidate(profile=p, shielded=s)
-            for p, s in offered
-            if child.upn and p.upn == child.upn
-        ]
-        if len(exact) == 1:
-            match = match_record(record, exact)
+    # The NHS number first; the UPN only for rows the NHS number did not
+    # settle (UPNs are reused by mistake more often).
+    for index, field in ((NHS_NUMBER, "nhs_number"), (UPN, "upn")):
+        wanted = {}
+        for record in records:
+            value = getattr(record.child, field)
+            if value and record.position not in linked:
+                transformed = next(
+                    t for (i, t) in blocking_terms(record.child) if i == index
+                )
+                wanted[record.position] = (index, transformed, value, field)
+        holders = feed_identifier_holders(wanted)
+        for position, held in holders.items():
+            if len(held) != 1:
+                continue
+            record = by_position[position]
+            match = match_record(
+                record, [Candidate(profile=held[0][0], shielded=held[0][1])]
+            )
             if match.outcome == MatchOutcome.LINK:
-                linked[record.position] = match
+                linked[position] = match
     return linked
 
 

@@ -168,3 +168,58 @@ def active_child_ids(child_ids: Collection[UUID]) -> set[UUID]:
 def feed_vocabulary() -> tuple[frozenset[str], frozenset[str]]:
     """The service types and warning-flag kinds a feed row may name."""
     return frozenset(ServiceType.values), frozenset(FlagKind.values)
+
+
+_HOLDERS_SQL = """
+SELECT q.pos, e.child_id
+FROM unnest(%s::integer[], %s::smallint[], %s::bigint[]) AS q(pos, index, value)
+CROSS JOIN LATERAL (
+    SELECT child_id FROM directory_blindindexentry
+    WHERE index = q.index AND value = q.value
+    OFFSET 0
+) AS e
+"""
+
+
+def feed_identifier_holders(
+    wanted: Mapping[int, tuple[BlindIndex, str, str, str]],
+) -> dict[int, list[tuple[MatchProfile, bool]]]:
+    """For each row (by position), the active children holding exactly its
+    identifier: ``wanted`` maps a position to (index, transformed value, the
+    normalised identifier, the Child field holding it: "nhs_number" or
+    "upn"). The truncated index offers a bucket of children; only the
+    identifier of each is decrypted to find the exact holders, and only
+    their profiles are decrypted. Two queries for the whole batch."""
+    if not wanted:
+        return {}
+    positions = list(wanted)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _HOLDERS_SQL,
+            [
+                positions,
+                [wanted[p][0].code for p in positions],
+                [blind_index(wanted[p][0], wanted[p][1]) for p in positions],
+            ],
+        )
+        pairs = cursor.fetchall()
+    fields = {field for _, _, _, field in wanted.values()}
+    children = {
+        child.id: child
+        for child in Child.unaudited.filter(
+            pk__in={child_id for _, child_id in pairs}, status=ChildStatus.ACTIVE
+        ).only("id", "match_profile", "shielded", *fields)
+    }
+    decrypted: dict[tuple[UUID, str], str | None] = {}
+    found: dict[int, list[tuple[MatchProfile, bool]]] = defaultdict(list)
+    for position, child_id in pairs:
+        child = children.get(child_id)
+        if child is None:
+            continue
+        _, _, identifier, field = wanted[position]
+        key = (child_id, field)
+        if key not in decrypted:
+            decrypted[key] = unseal(child, field)
+        if decrypted[key] == identifier:
+            found[position].append((match_profile_decode(child), child.shielded))
+    return dict(found)
