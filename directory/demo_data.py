@@ -22,7 +22,7 @@ from itertools import accumulate
 from random import Random
 from typing import TypeVar
 
-from directory.identifiers import TestNhsNumbers, make_upn
+from directory.identifiers import TestNhsNumbers, make_upn_with_serial
 from directory.records import (
     NewAddress,
     NewCarer,
@@ -577,6 +577,8 @@ class _Maker:
     ) -> None:
         self.rng, self.orgs, self.today = rng, orgs, today
         self.nhs_numbers = TestNhsNumbers(rng, *shard)
+        self.shard = shard
+        self.upn_serials: dict[tuple[int, int, int], int] = {}
         self.academic_year = today.year if today.month >= 9 else today.year - 1
         self.two_years_ago = today - timedelta(days=730)
         self.staff: dict[tuple[int, str], list[tuple[str, str]]] = {}
@@ -769,7 +771,7 @@ class _Maker:
             school = household.authority.school(rng, phase)
             entered = self.academic_year - (school_age - 4)
             spec = household.authority.spec
-            upn = make_upn(rng, spec.dfe_code, school.establishment, entered % 100)
+            upn = self.upn(spec.dfe_code, school.establishment, entered % 100)
             phase_age = 4 if phase == "primary" else 11
             started = date(self.academic_year - (school_age - phase_age), 9, 1)
             found.append(self.involvement(household, school.id, "education", started))
@@ -794,6 +796,21 @@ class _Maker:
                 self.involvement(household, household.gp_practice, "gp", registered)
             )
         return upn, found
+
+    def upn(self, la_code: int, establishment: int, year: int) -> str | None:
+        """A UPN no other child of this seeding holds: serials of a school's
+        intake year are dealt out in turn, this shard's every ``shards``-th;
+        a school-year whose thousand serials are used up gives none (the demo
+        has far fewer schools than England, so at a million children some
+        pupils go without)."""
+        key = (la_code, establishment, year)
+        count = self.upn_serials.get(key, 0)
+        index, shards = self.shard
+        serial = count * shards + index
+        if serial > 999:
+            return None
+        self.upn_serials[key] = count + 1
+        return make_upn_with_serial(la_code, establishment, year, serial)
 
     def recent(self, dob: date) -> date:
         return self.between(max(dob, self.two_years_ago), self.today)

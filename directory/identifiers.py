@@ -236,13 +236,22 @@ def make_upn(rng: random.Random, la_code: int, establishment: int, year: int) ->
     ``la_code`` is 0-999, ``establishment`` 0-9999 and ``year`` the last two
     digits of the academic year (0-99); out-of-range values raise ValueError.
     """
+    return make_upn_with_serial(la_code, establishment, year, rng.randrange(1000))
+
+
+def make_upn_with_serial(
+    la_code: int, establishment: int, year: int, serial: int
+) -> str:
+    """A valid permanent UPN from its parts (``serial`` 0-999)."""
     if not 0 <= la_code <= 999:
         raise ValueError(f"la_code must be 0-999, not {la_code}")
     if not 0 <= establishment <= 9999:
         raise ValueError(f"establishment must be 0-9999, not {establishment}")
     if not 0 <= year <= 99:
         raise ValueError(f"year must be the last two digits (0-99), not {year}")
-    body = f"{la_code:03d}{establishment:04d}{year:02d}{rng.randrange(1000):03d}"
+    if not 0 <= serial <= 999:
+        raise ValueError(f"serial must be 0-999, not {serial}")
+    body = f"{la_code:03d}{establishment:04d}{year:02d}{serial:03d}"
     return upn_check_letter(body) + body
 
 
