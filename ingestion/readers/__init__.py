@@ -37,17 +37,17 @@ def read_feed(
             f"This looks like {_LOOKS_LIKE[first]}, but this feed expects "
             f"{_EXPECTS['csv']}. Check that you chose the right file or feed.",
         )
-    if format_code in {"ctf", "cin"} and first == "{":
+    if format_code in {"ctf", "cin"} and first and first != "<":
         raise FeedFileRejected(
             "wrong_format",
-            f"This looks like a JSON file, but this feed expects "
+            f"This does not look like an XML file, but this feed expects "
             f"{_EXPECTS[format_code]}. Check that you chose the right file or feed.",
         )
-    if format_code == "fhir" and first == "<":
+    if format_code == "fhir" and first and first != "{":
         raise FeedFileRejected(
             "wrong_format",
-            "This looks like an XML file, but this feed expects a FHIR Bundle in "
-            "JSON. Check that you chose the right file or feed.",
+            "This does not look like a JSON file, but this feed expects a FHIR "
+            "Bundle in JSON. Check that you chose the right file or feed.",
         )
     return READERS[format_code](data, limits or Limits())
 
