@@ -197,6 +197,19 @@ def dob_variants(dob: date, *, today: date) -> dict[date, str]:
     return {day: kind for day, kind in found.items() if _holdable(day, today)}
 
 
+def birth_year_variants(year: int, *, today: date) -> set[int]:
+    """``year`` and every year one digit away, in which a child now under 25
+    could have been born."""
+    earliest = today.year - MAXIMUM_AGE
+    text = f"{year:04d}"
+    years = {year} | {
+        int(f"{text[:i]}{digit}{text[i + 1 :]}")
+        for i in range(4)
+        for digit in "0123456789"
+    }
+    return {y for y in years if earliest <= y <= today.year}
+
+
 def family_spellings(family_name: str) -> set[str]:
     """The folded family name with one SPELLINGS confusion undone in one place
     after its first letter: "Smit" -> {"smith"}, "Wylson" -> {"wilson"}."""
@@ -244,11 +257,14 @@ def weighted_query_terms(
     if dob is not None:
         years: tuple[int, ...] = (dob.year,)
         exact = index_terms(_inputs(family, given, place, dates=(dob,)))
-        # A mistyped date is looked up with the given name only (12-bit
-        # buckets); the family name keeps the typed year and district. A
-        # family name with neighbouring years would read ~1,000 index rows a
-        # year at a million children and find little the given name misses.
-        widened = index_terms(_inputs((), given, dates=dob_variants(dob, today=today)))
+        widened = index_terms(
+            _inputs(
+                family,
+                given,
+                dates=dob_variants(dob, today=today),
+                years=birth_year_variants(dob.year, today=today),
+            )
+        )
     else:
         years = (
             tuple(range(today.year - ages[1] - 1, today.year - ages[0] + 1))

@@ -74,7 +74,7 @@ def child_search(
     active children in one lookup; their match profiles are decrypted, scored
     and ranked (directory/search.py), and at most RESULT_LIMIT shown. Phase 1
     blocks only on what was typed; phase 2, widened to misspellings, swapped
-    or mistyped dates (with the given name), runs only when phase 1 finds
+    or mistyped dates and neighbouring years, runs only when phase 1 finds
     no strong match (at a million children phase 1 reads a few hundred index
     entries, phase 2 tens of thousands).
 
@@ -112,7 +112,7 @@ def child_search(
     terms = weighted_query_terms(query, today=today)
     # Phase 1 looks only at what was typed (a few hundred index rows even at
     # a national scale); only when that finds no strong match does phase 2
-    # widen to misspellings and swapped or mistyped dates.
+    # widen to misspellings, swapped dates and neighbouring years.
     typed = {term: weight for term, weight in terms.items() if weight >= TYPED_WEIGHT}
     children, ranked, overflow = _candidates_ranked(query, typed, today, PHASE_ONE_CAP)
     if not ranked or ranked[0][1] < STRONG_SCORE:

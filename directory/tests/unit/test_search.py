@@ -12,6 +12,7 @@ from directory.search import (
     GENDER_CODES,
     TOO_BROAD,
     WHOLE_QUERY,
+    birth_year_variants,
     dob_variants,
     family_spellings,
     query_terms,
@@ -203,6 +204,23 @@ def test_no_swap_when_the_day_cannot_be_a_month():
     assert dob_variants(date(2015, 5, 5), today=TODAY)[date(2015, 5, 5)] == "exact"
 
 
+def test_birth_year_variants_are_one_digit_away_and_under_25():
+    assert birth_year_variants(2015, today=TODAY) == {
+        2005,
+        2010,
+        2011,
+        2012,
+        2013,
+        2014,
+        2015,
+        2016,
+        2017,
+        2018,
+        2019,
+        2025,
+    }
+
+
 def _child_terms(**kwargs: object) -> set:
     values: dict[str, object] = {
         "family_names": ("Climbié",),
@@ -272,8 +290,7 @@ def test_exact_terms_outweigh_widened_ones():
     weighted = weighted_query_terms(_query(postcode="N17"), today=TODAY)
 
     assert weighted[(FAMILY_YEAR, "KLMB|2015")] == 2
-    # A mistyped date is looked up with the given name, not the family name.
-    assert (FAMILY_YEAR, "KLMB|2016") not in weighted
+    assert weighted[(FAMILY_YEAR, "KLMB|2016")] == 1
     assert weighted[(GIVEN_DOB, "FKTR|2015-11-02")] == 2
     assert weighted[(GIVEN_DOB, "FKTR|2015-11-03")] == 1
     assert weighted[(FAMILY_DISTRICT, "KLMB|N17")] == 2
