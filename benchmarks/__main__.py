@@ -19,7 +19,12 @@ from typing import Any
 from benchmarks import REPORT, RESULTS_DIR, ROOT
 
 #: Benchmark modules, in the order they run and appear in the report.
-BENCHMARKS = ("benchmarks.seed", "benchmarks.audit")
+BENCHMARKS = (
+    "benchmarks.seed",
+    "benchmarks.audit",
+    "benchmarks.search",
+    "benchmarks.ingest",
+)
 BENCHMARKS_BY_NAME = {module.rsplit(".", 1)[1]: module for module in BENCHMARKS}
 
 

@@ -1,11 +1,11 @@
 """Ingestion: rows per second for a nightly feed against a populated directory.
 
     python -m benchmarks.ingest [--existing 1000000] [--rows 100000]
-                                [--workers <cores>] [--seed 2026] [--reuse]
+                                [--workers <cores>] [--seed 2026] [--fresh]
 
 1. Seed ``--existing`` children exactly as ``benchmarks.search`` does (same
-   database, ``contactpoint_bench_search``; ``--reuse`` keeps it when it
-   already holds that many children with the same seed).
+   database, ``contactpoint_bench_search``, kept when it already holds that
+   many children, as after ``benchmarks.search``; ``--fresh`` seeds again).
 2. Build a generic-CSV feed of ``--rows`` rows the way a local authority's
    nightly file looks: 90 % children the directory already holds (from the
    same seeds), of whom 3 % moved house, 1 % changed surname and 5 % come
@@ -154,7 +154,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--reuse", action="store_true")
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="seed again even when the search benchmark's database can be reused",
+    )
     options = parser.parse_args(argv)
 
     url = _with_database(_bench_url(), BENCH_DATABASE)
@@ -165,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
 
     held = _children_count() or 0
     # A reused database may also hold the children earlier runs created.
-    reuse = options.reuse and options.existing <= held < options.existing * 1.2
+    reuse = not options.fresh and options.existing <= held < options.existing * 1.2
     if not reuse:
         _recreate_database(url)
         call_command("migrate", verbosity=0)
