@@ -407,14 +407,18 @@ class UserSpec:
         return self.role != "feed_system"
 
 
+#: Where the demo users work (and the demo feeds come from), by short name:
+#: (kind, code) keys of demo_organisation_specs(), all in Birmingham.
+DEMO_PLACES: Mapping[str, tuple[str, str]] = {
+    "la": ("local_authority", AUTHORITIES[0].code),
+    "school": ("school", f"{AUTHORITIES[0].dfe_code}101"),
+    "gp": ("gp_practice", f"{AUTHORITIES[0].gp_ods_prefix}901"),
+    "trust": SHARED["nhs_trust"].key,
+}
+
+
 def _users(spec: str) -> tuple[UserSpec, ...]:
-    birmingham = AUTHORITIES[0]
-    places = {
-        "la": ("local_authority", birmingham.code),
-        "school": ("school", f"{birmingham.dfe_code}101"),
-        "gp": ("gp_practice", f"{birmingham.gp_ods_prefix}901"),
-        "trust": SHARED["nhs_trust"].key,
-    }
+    places = DEMO_PLACES
     rows = [[cell.strip() for cell in line.split("|")] for line in spec.splitlines()]
     users = []
     for username, name, role, place, job_title in (r for r in rows if len(r) == 5):

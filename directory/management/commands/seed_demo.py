@@ -28,6 +28,7 @@ from directory.demo_data import (
 from directory.models import SourceKind
 from directory.records import Source
 from directory.services.child_records import child_records_create
+from ingestion.demo import demo_feed_sources_ensure
 
 #: Published with the code: it protects nothing but demo data.
 DEFAULT_PASSWORD = "demo only: tulip kettle harbour"  # noqa: S105
@@ -123,6 +124,8 @@ class Command(BaseCommand):
         organisations = demo_organisations_ensure()
         self.stdout.write(f"{len(organisations)} demo organisations ready.")
         users = demo_users_ensure(organisations, options["password"], today)
+        feeds = demo_feed_sources_ensure(organisations)
+        self.stdout.write(f"{len(feeds)} demo feed sources ready.")
         orgs = DemoOrganisations.from_ids({k: o.pk for k, o in organisations.items()})
         self._seed_children(orgs, today, **options)
         self._print_sign_ins(users, options["password"])

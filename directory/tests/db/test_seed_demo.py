@@ -47,6 +47,16 @@ def test_seed_demo_creates_organisations_users_and_children(debug_on):
     assert Child.unaudited.count() == 50
     assert Involvement.unaudited.filter(service_type="gp").exists()
     assert "50 / 50 children" in output
+    from ingestion.models import FeedSource
+
+    assert sorted(FeedSource.objects.values_list("format", flat=True)) == [
+        "cin",
+        "csv",
+        "ctf",
+        "fhir",
+    ]
+    _seed(children=0)  # again: nothing is created twice
+    assert FeedSource.objects.count() == 4
 
 
 def test_demo_users_hold_their_role_vetting_and_the_demo_password(debug_on):
