@@ -3,6 +3,7 @@
 import django.db.models.deletion
 import django.db.models.functions.datetime
 import uuid
+import contactpoint.crypto.fields
 from django.db import migrations, models
 
 
@@ -17,7 +18,7 @@ class Migration(migrations.Migration):
             name='ChildMerge',
             fields=[
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('reason', models.TextField()),
+                ('reason', contactpoint.crypto.fields.EncryptedField(editable=False)),
                 ('merged_by_id', models.UUIDField()),
                 ('merged_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), editable=False)),
                 ('moved', models.JSONField(default=dict)),

@@ -5,6 +5,8 @@ import uuid
 from django.db import models
 from django.db.models.functions import Now
 
+from contactpoint.crypto.fields import EncryptedField
+
 
 class ChildMerge(models.Model):
     """``merged`` was found to be the same child as ``survivor``.
@@ -26,7 +28,9 @@ class ChildMerge(models.Model):
     merged = models.ForeignKey(
         "directory.Child", on_delete=models.CASCADE, related_name="+"
     )
-    reason = models.TextField()
+    #: Why a person judged the two the same child: their words, which may name
+    #: the child, so encrypted.
+    reason = EncryptedField()
     merged_by_id = models.UUIDField()
     merged_at = models.DateTimeField(db_default=Now(), editable=False)
     moved = models.JSONField(default=dict)

@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 from uuid import UUID
 
-from django.db import transaction
+from django.db import IntegrityError
 from django.utils import timezone
 
 from accounts.actors import Actor
@@ -80,51 +80,83 @@ def children_merge(
     if not decision.allowed:
         _refuse(actor, AccessAction.CHILD_MERGE, decision.reason, survivor_id)
         raise MergeRefused("not_found", "You cannot merge these records.")
+    conflict = _conflict(survivor, merged)
+    if conflict is not None:
+        _refuse(actor, AccessAction.CHILD_MERGE, conflict.code, survivor_id)
+        raise conflict
+    try:
+        with access_event_change(
+            actor=actor,
+            action=AccessAction.CHILD_MERGE,
+            reason="merged",
+            child_id=survivor_id,
+            detail=(
+                f"Merged {merged.directory_number} into {survivor.directory_number}."
+            ),
+            purpose_detail=reason,
+        ):
+            return _merge(actor, survivor_id, merged_id, reason)
+    except IntegrityError:
+        # The same record merged elsewhere at the same moment.
+        raise MergeRefused(
+            "changed", "One of these records has just changed: check and try again."
+        ) from None
+
+
+def _conflict(survivor: Child, merged: Child) -> MergeRefused | None:
+    """Why these two cannot be the same child (or be merged by a data manager)."""
+    if survivor.shielded != merged.shielded:
+        return MergeRefused(
+            "shielded_mismatch",
+            "One of these records is restricted and the other is not. Ask the "
+            "responsible authority's shielding officer to restrict both first.",
+        )
     ours, theirs = _profile(survivor), _profile(merged)
     for key, label in (("n", "NHS numbers"), ("u", "UPNs")):
         if ours.get(key) and theirs.get(key) and ours[key] != theirs[key]:
-            _refuse(actor, AccessAction.CHILD_MERGE, "identifier_conflict", survivor_id)
-            raise MergeRefused(
+            return MergeRefused(
                 "identifier_conflict",
                 f"These records have different {label}, so they are different "
                 "children. Check the identifiers with the organisations that "
                 "sent them.",
             )
     if ours["d"] != theirs["d"]:
-        _refuse(actor, AccessAction.CHILD_MERGE, "date_of_birth_conflict", survivor_id)
-        raise MergeRefused(
+        return MergeRefused(
             "date_of_birth_conflict",
             "These records have different dates of birth. Correct the wrong one "
             "first, then merge them.",
         )
-    with access_event_change(
-        actor=actor,
-        action=AccessAction.CHILD_MERGE,
-        reason="merged",
-        child_id=survivor_id,
-        detail=f"Merged {merged.directory_number} into {survivor.directory_number}.",
-        purpose_detail=reason,
-    ):
-        return _merge(actor, survivor, merged, ours, theirs, reason)
+    return None
 
 
 def _profile(child: Child) -> dict[str, Any]:
     return dict(json.loads(unseal(child, "match_profile") or "{}"))
 
 
-def _merge(  # noqa: PLR0917 - private
-    actor: Actor,
-    survivor: Child,
-    merged: Child,
-    ours: dict[str, Any],
-    theirs: dict[str, Any],
-    reason: str,
-) -> ChildMerge:
-    survivor = Child.unaudited.select_for_update().get(pk=survivor.pk)
+def _locked(*child_ids: UUID) -> dict[UUID, Child]:
+    """The children, locked in id order (so two merges never deadlock)."""
+    return {
+        c.id: c
+        for c in Child.unaudited.select_for_update()
+        .filter(pk__in=child_ids)
+        .order_by("pk")
+    }
+
+
+def _merge(actor: Actor, survivor_id: UUID, merged_id: UUID, reason: str) -> ChildMerge:
+    children = _locked(survivor_id, merged_id)
+    survivor, merged = children[survivor_id], children[merged_id]
+    if survivor.status != ChildStatus.ACTIVE or merged.status != ChildStatus.ACTIVE:
+        raise MergeRefused(
+            "changed", "One of these records has just changed: check and try again."
+        )
+    conflict = _conflict(survivor, merged)
+    if conflict is not None:
+        raise conflict
+    ours, theirs = _profile(survivor), _profile(merged)
     record = ChildMerge(
         survivor=survivor,
         merged=merged,
-        reason=reason,
         merged_by_id=actor.user_id,
         survivor_profile_before=bytes(survivor.match_profile),
         survivor_nhs_number_before=(
@@ -132,7 +164,8 @@ def _merge(  # noqa: PLR0917 - private
         ),
         survivor_upn_before=bytes(survivor.upn) if survivor.upn else None,
     )
-    moved: dict[str, list[str]] = {
+    seal(record, "reason", reason)
+    moved: dict[str, Any] = {
         "names": [],
         "addresses": [],
         "carers": [],
@@ -140,6 +173,57 @@ def _merge(  # noqa: PLR0917 - private
         "flags": [],
         "unlead": [],
     }
+    _copy_identity_rows(survivor, merged, moved)
+    has_lead = Involvement.unaudited.filter(
+        child=survivor, is_lead_professional=True, ended_on__isnull=True
+    ).exists()
+    for involvement in Involvement.unaudited.filter(child=merged):
+        if (
+            involvement.is_lead_professional
+            and involvement.ended_on is None
+            and has_lead
+        ):
+            involvement.is_lead_professional = False
+            moved["unlead"].append(str(involvement.id))
+        involvement.child = survivor
+        involvement.save(update_fields=["child", "is_lead_professional"])
+        moved["involvements"].append(str(involvement.id))
+    flags = WarningFlag.unaudited.filter(child=merged)
+    moved["flags"] = [str(i) for i in flags.values_list("id", flat=True)]
+    flags.update(child=survivor)
+    pairs = list(zip(ours["g"], ours["f"], strict=True))
+    pairs += [
+        pair for pair in zip(theirs["g"], theirs["f"], strict=True) if pair not in pairs
+    ]
+    ours["g"], ours["f"] = [g for g, _ in pairs], [f for _, f in pairs]
+    ours["p"] = [*ours["p"], *(p for p in theirs["p"] if p not in ours["p"])]
+    for key, field in (("n", "nhs_number"), ("u", "upn")):
+        if not ours.get(key) and theirs.get(key):
+            ours[key] = theirs[key]
+            seal(survivor, field, theirs[key])
+            moved[f"took_{field}"] = True
+    seal(survivor, "match_profile", json.dumps(ours, separators=(",", ":")))
+    survivor.save(update_fields=["match_profile", "nhs_number", "upn", "updated_at"])
+    reindex_from_profile(survivor.id, ours)
+    merged.status, merged.merged_into = ChildStatus.MERGED, survivor
+    merged.save(update_fields=["status", "merged_into", "updated_at"])
+    BlindIndexEntry.objects.filter(child=merged).delete()
+    record.moved = moved
+    record.save(force_insert=True)
+    Provenance.objects.create(
+        child=survivor,
+        record_type="child_merge",
+        record_id=record.id,
+        field="*",
+        source=PERSON,
+        source_reference=str(actor.user_id),
+    )
+    return record
+
+
+def _copy_identity_rows(survivor: Child, merged: Child, moved: dict[str, Any]) -> None:
+    """Re-sealed copies of the merged record's names (as aliases, former
+    names staying former), addresses (as past ones) and carers."""
     for name in ChildName.unaudited.filter(child=merged):
         copy = ChildName(
             id=uuid.uuid4(),
@@ -173,50 +257,6 @@ def _merge(  # noqa: PLR0917 - private
             seal(copy_carer, field, unseal(carer, field))
         copy_carer.save(force_insert=True)
         moved["carers"].append(str(copy_carer.id))
-    has_lead = Involvement.unaudited.filter(
-        child=survivor, is_lead_professional=True, ended_on__isnull=True
-    ).exists()
-    for involvement in Involvement.unaudited.filter(child=merged):
-        if (
-            involvement.is_lead_professional
-            and involvement.ended_on is None
-            and has_lead
-        ):
-            involvement.is_lead_professional = False
-            moved["unlead"].append(str(involvement.id))
-        involvement.child = survivor
-        involvement.save(update_fields=["child", "is_lead_professional"])
-        moved["involvements"].append(str(involvement.id))
-    flags = WarningFlag.unaudited.filter(child=merged)
-    moved["flags"] = [str(i) for i in flags.values_list("id", flat=True)]
-    flags.update(child=survivor)
-    pairs = list(zip(ours["g"], ours["f"], strict=True))
-    pairs += [
-        pair for pair in zip(theirs["g"], theirs["f"], strict=True) if pair not in pairs
-    ]
-    ours["g"], ours["f"] = [g for g, _ in pairs], [f for _, f in pairs]
-    ours["p"] = [*ours["p"], *(p for p in theirs["p"] if p not in ours["p"])]
-    for key, field in (("n", "nhs_number"), ("u", "upn")):
-        if not ours.get(key) and theirs.get(key):
-            ours[key] = theirs[key]
-            seal(survivor, field, theirs[key])
-    seal(survivor, "match_profile", json.dumps(ours, separators=(",", ":")))
-    survivor.save(update_fields=["match_profile", "nhs_number", "upn", "updated_at"])
-    reindex_from_profile(survivor.id, ours)
-    merged.status, merged.merged_into = ChildStatus.MERGED, survivor
-    merged.save(update_fields=["status", "merged_into", "updated_at"])
-    BlindIndexEntry.objects.filter(child=merged).delete()
-    record.moved = moved
-    record.save(force_insert=True)
-    Provenance.objects.create(
-        child=survivor,
-        record_type="child_merge",
-        record_id=record.id,
-        field="*",
-        source=PERSON,
-        source_reference=str(actor.user_id),
-    )
-    return record
 
 
 def merge_undo(*, actor: Actor, merge_id: UUID) -> ChildMerge:
@@ -243,34 +283,72 @@ def merge_undo(*, actor: Actor, merge_id: UUID) -> ChildMerge:
             f"{record.survivor.directory_number}."
         ),
     ):
-        _split(actor, record)
+        _split(actor, merge_id)
     record.refresh_from_db()
     return record
 
 
-def _split(actor: Actor, record: ChildMerge) -> None:
-    with transaction.atomic():
-        survivor = Child.unaudited.select_for_update().get(pk=record.survivor_id)
-        merged = Child.unaudited.select_for_update().get(pk=record.merged_id)
-        moved = record.moved
-        ChildName.unaudited.filter(pk__in=moved["names"]).delete()
-        Address.unaudited.filter(pk__in=moved["addresses"]).delete()
-        Carer.unaudited.filter(pk__in=moved["carers"]).delete()
-        Involvement.unaudited.filter(pk__in=moved["involvements"]).update(child=merged)
-        Involvement.unaudited.filter(pk__in=moved["unlead"]).update(
-            is_lead_professional=True
+def _split(actor: Actor, merge_id: UUID) -> None:
+    record = ChildMerge.objects.select_for_update().get(pk=merge_id)
+    if record.undone_at is not None:
+        raise MergeRefused("not_found", "This merge has already been undone.")
+    children = _locked(record.survivor_id, record.merged_id)
+    survivor, merged = children[record.survivor_id], children[record.merged_id]
+    if (
+        survivor.status != ChildStatus.ACTIVE
+        or merged.status != ChildStatus.MERGED
+        or merged.merged_into_id != survivor.id
+    ):
+        raise MergeRefused(
+            "not_undoable",
+            "The record it was merged into has been merged or archived since: "
+            "undo that first.",
         )
-        WarningFlag.unaudited.filter(pk__in=moved["flags"]).update(child=merged)
-        survivor.match_profile = record.survivor_profile_before
-        survivor.nhs_number = record.survivor_nhs_number_before
-        survivor.upn = record.survivor_upn_before
-        survivor.save(
-            update_fields=["match_profile", "nhs_number", "upn", "updated_at"]
-        )
-        merged.status, merged.merged_into = ChildStatus.ACTIVE, None
-        merged.save(update_fields=["status", "merged_into", "updated_at"])
-        reindex_from_profile(survivor.id, _profile(survivor))
-        reindex_from_profile(merged.id, _profile(merged))
-        record.undone_by_id = actor.user_id
-        record.undone_at = timezone.now()
-        record.save(update_fields=["undone_by_id", "undone_at"])
+    moved = record.moved
+    ChildName.unaudited.filter(pk__in=moved["names"]).delete()
+    Address.unaudited.filter(pk__in=moved["addresses"]).delete()
+    Carer.unaudited.filter(pk__in=moved["carers"]).delete()
+    Involvement.unaudited.filter(pk__in=moved["involvements"]).update(child=merged)
+    Involvement.unaudited.filter(pk__in=moved["unlead"]).update(
+        is_lead_professional=True
+    )
+    WarningFlag.unaudited.filter(pk__in=moved["flags"]).update(child=merged)
+    for field in ("nhs_number", "upn"):
+        # An identifier the survivor took from the merged record goes back,
+        # unless it has been changed since.
+        if moved.get(f"took_{field}") and unseal(survivor, field) == unseal(
+            merged, field
+        ):
+            setattr(survivor, field, None)
+    profile = _profile_from_rows(survivor)
+    seal(survivor, "match_profile", json.dumps(profile, separators=(",", ":")))
+    survivor.save(update_fields=["match_profile", "nhs_number", "upn", "updated_at"])
+    merged.status, merged.merged_into = ChildStatus.ACTIVE, None
+    merged.save(update_fields=["status", "merged_into", "updated_at"])
+    reindex_from_profile(survivor.id, profile)
+    reindex_from_profile(merged.id, _profile(merged))
+    record.undone_by_id = actor.user_id
+    record.undone_at = timezone.now()
+    record.save(update_fields=["undone_by_id", "undone_at"])
+
+
+def _profile_from_rows(child: Child) -> dict[str, Any]:
+    """The match profile rebuilt from the child's own rows as they are now
+    (legal name and current address first), so whatever the record gained
+    since a merge stays findable after the merge is undone."""
+    profile = _profile(child)
+    names = sorted(
+        ChildName.unaudited.filter(child=child),
+        key=lambda n: (n.kind != NameKind.LEGAL, n.created_at),
+    )
+    addresses = sorted(
+        Address.unaudited.filter(child=child),
+        key=lambda a: (not a.is_current, a.created_at),
+    )
+    profile["g"] = [unseal(n, "given_names") for n in names]
+    profile["f"] = [unseal(n, "family_name") for n in names]
+    profile["p"] = [unseal(a, "postcode") for a in addresses]
+    profile["s"] = child.gender
+    profile["n"] = unseal(child, "nhs_number")
+    profile["u"] = unseal(child, "upn")
+    return profile

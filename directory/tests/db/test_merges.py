@@ -176,3 +176,75 @@ def test_a_merge_cannot_be_undone_twice(data_manager, school):
     merge_undo(actor=data_manager, merge_id=record.id)
     with pytest.raises(MergeRefused):
         merge_undo(actor=data_manager, merge_id=record.id)
+
+
+def test_a_restricted_record_is_never_merged_into_an_open_one(data_manager, school):
+    open_record, restricted = child_records_create(
+        children=[
+            NewChildFactory.build(),
+            NewChildFactory.build(
+                nhs_number=None,
+                shielded=True,
+                responsible_authority_id=school.parent_authority_id,
+            ),
+        ],
+        source=FEED_SOURCE,
+        today=TODAY,
+    )
+    with pytest.raises(MergeRefused) as refused:
+        children_merge(
+            actor=data_manager,
+            survivor_id=open_record.id,
+            merged_id=restricted.id,
+            reason="x",
+        )
+    assert refused.value.code == "shielded_mismatch"
+
+
+def test_undo_keeps_what_the_survivor_gained_since(data_manager, school):
+    from directory.records import ChildChanges
+    from directory.services.feed_changes import child_changes_apply
+
+    survivor, merged = _pair(school)
+    record = children_merge(
+        actor=data_manager, survivor_id=survivor, merged_id=merged, reason="x"
+    )
+    # A feed moves the child after the merge.
+    child_changes_apply(
+        [
+            ChildChanges(
+                child_id=survivor,
+                new_address=NewAddressFactory.build(postcode="B1 1AA"),
+            )
+        ],
+        source=FEED_SOURCE,
+        today=TODAY,
+    )
+    merge_undo(actor=data_manager, merge_id=record.id)
+
+    practitioner = _actor((Role.PRACTITIONER, school))
+    found = child_search(
+        actor=practitioner,
+        query=SearchQuery(family_name="Climbié", postcode="B1 1AA"),
+        today=TODAY,
+    )
+    assert [r.child_id for r in found.results] == [survivor]
+    assert not Address.unaudited.filter(child_id=survivor, postcode__isnull=True)
+
+
+def test_undo_refused_once_the_survivor_is_merged_away(data_manager, school):
+    survivor, merged = _pair(school)
+    third = child_records_create(
+        children=[NewChildFactory.build(nhs_number=None, names=(NewName("V", "C"),))],
+        source=FEED_SOURCE,
+        today=TODAY,
+    )[0]
+    first = children_merge(
+        actor=data_manager, survivor_id=survivor, merged_id=merged, reason="x"
+    )
+    children_merge(
+        actor=data_manager, survivor_id=third.id, merged_id=survivor, reason="x"
+    )
+    with pytest.raises(MergeRefused) as refused:
+        merge_undo(actor=data_manager, merge_id=first.id)
+    assert refused.value.code == "not_undoable"
