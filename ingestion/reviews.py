@@ -22,11 +22,18 @@ from audit.services import access_event_change, access_event_record
 from contactpoint.crypto.fields import unseal
 from directory.policies import Decision, Purpose
 from directory.records import ChildRecord
+from directory.search_index import NHS_NUMBER, UPN
 from directory.selectors import ChildRecordUnavailable, child_record_get
-from directory.selectors.feeds import active_child_ids, feed_child_states
-from directory.services.child_records import child_records_create
+from directory.selectors.feeds import (
+    active_child_ids,
+    feed_child_states,
+    feed_identifier_holders,
+    restricted_for,
+)
+from directory.services.child_records import ChildRecordInvalid, child_records_create
 from directory.services.feed_changes import child_changes_apply
 from ingestion.models import FeedRow, FeedRun, RowOutcome, RowState
+from ingestion.pipeline.blocking import blocking_terms
 from ingestion.pipeline.plan import plan_changes
 from ingestion.pipeline.records import Rejection, ValidRecord
 from ingestion.pipeline.validate import validate
@@ -158,14 +165,24 @@ def feed_row_decide(
             request_id=request_id,
         )
         raise FeedRowUnavailable
+    candidates = {UUID(c["child_id"]) for c in row.match.get("candidates", [])}
+    restricted = restricted_for(actor, candidates)
     if decision == Decide.LINK and (
         child_id is None
-        or str(child_id) not in {c["child_id"] for c in row.match.get("candidates", [])}
+        or child_id not in candidates
+        or child_id in restricted
         or not active_child_ids([child_id])
     ):
         raise ReviewRefused(
             "candidate_unknown",
             "Choose one of the children listed, or create a new child.",
+        )
+    if decision == Decide.NEW and restricted:
+        raise ReviewRefused(
+            "restricted_candidate",
+            "A restricted record may be this child. Ask the responsible "
+            "authority's shielding officer whether it is before creating a new "
+            "record; until then, leave this row waiting.",
         )
     with access_event_change(
         actor=actor,
@@ -179,10 +196,27 @@ def feed_row_decide(
     return row
 
 
+def _held(record: ValidRecord) -> bool:
+    """Whether an active child already holds the record's NHS number or UPN."""
+    wanted = {}
+    for position, (index, field) in enumerate(
+        ((NHS_NUMBER, "nhs_number"), (UPN, "upn"))
+    ):
+        value = getattr(record.child, field)
+        if value:
+            transformed = next(
+                t for (i, t) in blocking_terms(record.child) if i == index
+            )
+            wanted[position] = (index, transformed, value, field)
+    return bool(feed_identifier_holders(wanted))
+
+
 def _decide(
     row: FeedRow, decision: Decide, child_id: UUID | None, actor: Actor
 ) -> None:
     with transaction.atomic():
+        # The run first, as an import's chunks lock it first: no deadlock.
+        counters = FeedRun.objects.select_for_update().get(pk=row.run_id)
         locked = FeedRow.objects.select_for_update().get(pk=row.pk)
         if locked.state != RowState.WAITING:
             raise ReviewRefused(
@@ -201,6 +235,12 @@ def _decide(
                     "names may have closed). Ask the sender for a corrected file.",
                 )
             record = checked
+        if decision == Decide.NEW and record is not None and _held(record):
+            raise ReviewRefused(
+                "identifier_held",
+                "A child in the directory already has this NHS number or UPN: "
+                "link the row to them, or ask the sender to check the number.",
+            )
         if decision == Decide.LINK and record is not None and child_id is not None:
             states = feed_child_states(
                 [child_id],
@@ -208,6 +248,11 @@ def _decide(
                 | {i.organisation_id for i in record.child.involvements}
                 | {f.owning_organisation_id for f in record.child.warning_flags},
             )
+            if child_id not in states:  # merged or archived a moment ago
+                raise ReviewRefused(
+                    "candidate_unknown",
+                    "That record has just changed. Open the row again and choose.",
+                )
             changes = plan_changes(record, states[child_id])
             child_changes_apply([changes], source=writes, today=timezone.localdate())
             locked.state, locked.child_id = RowState.LINKED, child_id
@@ -215,7 +260,15 @@ def _decide(
                 RowOutcome.UNCHANGED if changes.is_empty else RowOutcome.UPDATED
             )
         elif decision == Decide.NEW and record is not None:
-            created = child_records_create(children=[record.child], source=writes)
+            try:
+                created = child_records_create(children=[record.child], source=writes)
+            except ChildRecordInvalid:
+                raise ReviewRefused(
+                    "row_invalid",
+                    "This row cannot make a record as it stands (for example, it "
+                    "names two lead professionals). Ask the sender for a "
+                    "corrected file.",
+                ) from None
             locked.state, locked.child_id = RowState.CREATED, created[0].id
             locked.outcome = RowOutcome.CREATED
         else:
@@ -223,7 +276,6 @@ def _decide(
         locked.decided_by_id = actor.user_id
         locked.decided_at = timezone.now()
         locked.save()
-        counters = FeedRun.objects.select_for_update().get(pk=run.pk)
         counters.waiting -= 1
         if locked.outcome:
             field = {"created": "created", "updated": "updated"}.get(

@@ -22,7 +22,7 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
@@ -101,24 +101,23 @@ def feed_file_receive(
     """
     digest = hashlib.sha256(data).hexdigest()
     existing = FeedRun.objects.filter(source=source, file__sha256=digest).first()
+    if existing is not None and existing.status == RunStatus.FAILED:
+        # Sent again after its run stopped: resume it from its checkpoint.
+        with transaction.atomic():
+            FeedRun.objects.filter(pk=existing.pk).update(
+                status=RunStatus.QUEUED, finished_at=None
+            )
+            _enqueue_on_commit(existing.pk)
+        existing.refresh_from_db()
+        _receive_audit(actor, source, existing, request_id, "resumed")
+        return Receipt(run=existing)
     if existing is not None:
         _receive_audit(actor, source, existing, request_id, "already_received")
         return Receipt(run=existing, duplicate=True)
     if len(data) > settings.FEED_MAX_BYTES:
-        run = FeedRun.objects.create(
-            source=source,
-            channel=channel,
-            received_by_id=actor.user_id if actor else None,
-            status=RunStatus.REJECTED,
-            refusal_code="too_large",
-            refusal_message=(
-                f"The file is larger than {settings.FEED_MAX_BYTES // 2**20} MB. "
-                "Split it into smaller files and send each one."
-            ),
-            finished_at=timezone.now(),
+        return feed_file_too_large(
+            source=source, channel=channel, actor=actor, request_id=request_id
         )
-        _receive_audit(actor, source, run, request_id, "too_large")
-        return Receipt(run=run)
     try:
         with transaction.atomic():
             file = FeedFile(
@@ -149,11 +148,33 @@ def feed_file_receive(
     return Receipt(run=run)
 
 
+def feed_file_too_large(
+    *, source: FeedSource, channel: str, actor: Actor | None, request_id: str = ""
+) -> Receipt:
+    """A refused run for a file over FEED_MAX_BYTES; nothing of it is stored."""
+    run = FeedRun.objects.create(
+        source=source,
+        channel=channel,
+        received_by_id=actor.user_id if actor else None,
+        status=RunStatus.REJECTED,
+        refusal_code="too_large",
+        refusal_message=(
+            f"The file is larger than {settings.FEED_MAX_BYTES // 2**20} MB. "
+            "Split it into smaller files and send each one."
+        ),
+        finished_at=timezone.now(),
+    )
+    _receive_audit(actor, source, run, request_id, "too_large")
+    return Receipt(run=run)
+
+
 def _enqueue_on_commit(run_id: UUID) -> None:
     from ingestion.tasks import feed_run_task  # noqa: PLC0415 - tasks import services
 
     run = str(run_id)
-    transaction.on_commit(lambda: feed_run_task.delay(run))
+    # robust: a broker that is down must not fail the upload; the resume
+    # sweep queues the run once it is back.
+    transaction.on_commit(lambda: feed_run_task.delay(run), robust=True)
 
 
 def _receive_audit(
@@ -235,14 +256,20 @@ def feed_run_process(run_id: UUID) -> FeedRun:
         repeated = find_duplicates(valid)
         FeedRun.objects.filter(pk=run.pk).update(total_rows=len(parsed.rows))
         chunk = settings.FEED_CHUNK_ROWS
-        for start in range(run.rows_done, len(parsed.rows), chunk):
-            _chunk_apply(
-                run,
-                parsed.rows[start : start + chunk],
-                checked[start : start + chunk],
-                repeated,
-                start,
-            )
+        try:
+            for start in range(run.rows_done, len(parsed.rows), chunk):
+                _chunk_apply(
+                    run,
+                    parsed.rows[start : start + chunk],
+                    checked[start : start + chunk],
+                    repeated,
+                    start,
+                )
+        except OperationalError:
+            raise  # transient (connection, deadlock): the task retries it
+        except Exception as error:
+            _run_fail(run, error)
+            return run
         _run_finish(run)
         run.refresh_from_db()
         return run
@@ -265,17 +292,53 @@ def _run_refuse(run: FeedRun, refusal: FeedFileRejected) -> None:
     )
 
 
+def _run_fail(run: FeedRun, error: Exception) -> None:
+    """Stop a run an unexpected error broke: committed chunks stay, the run
+    says it stopped, and neither the log nor the audit keeps the error's
+    text (a database error can quote a row's values)."""
+    FeedRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.FAILED, finished_at=timezone.now()
+    )
+    run.refresh_from_db()
+    logger.error(
+        "feed run %s stopped after row %d: %s",
+        run.pk,
+        run.rows_done,
+        type(error).__name__,
+    )
+    access_event_record(
+        actor=None,
+        action=AccessAction.FEED_IMPORT,
+        allowed=False,
+        reason="failed",
+        detail=(
+            f"Feed source {run.source_id}, run {run.pk}: stopped after row "
+            f"{run.rows_done} ({type(error).__name__})."
+        ),
+    )
+
+
 def _run_finish(run: FeedRun) -> None:
     ended = 0
     with transaction.atomic():
         locked = FeedRun.objects.select_for_update().get(pk=run.pk)
         if locked.status == RunStatus.COMPLETED:
             return
-        if run.source.mode == FeedMode.SNAPSHOT and not locked.quarantined:
+        newer_snapshot = FeedRun.objects.filter(
+            source=run.source_id,
+            status=RunStatus.COMPLETED,
+            created_at__gt=run.created_at,
+        ).exists()
+        if (
+            run.source.mode == FeedMode.SNAPSHOT
+            and not locked.quarantined
+            and not newer_snapshot
+        ):
             # A snapshot ends what it no longer reports; a row waiting for
             # review may be any of its candidates, so none of them is ended.
             # A run with quarantined rows ends nothing (those rows' children
-            # are unknown): the run page asks for a corrected file.
+            # are unknown): the run page asks for a corrected file. Nor does
+            # an older file finishing after a newer one.
             ended = involvements_end_unreported(
                 involvement_source=_involvement_source(run.source),
                 reported=_reported_children(run),
@@ -302,12 +365,13 @@ def _run_finish(run: FeedRun) -> None:
 
 def _reported_children(run: FeedRun) -> set[UUID]:
     reported: set[UUID] = set()
-    for child_id, match in FeedRow.objects.filter(run=run).values_list(
-        "child_id", "match"
+    for child_id, state, match in FeedRow.objects.filter(run=run).values_list(
+        "child_id", "state", "match"
     ):
         if child_id is not None:
             reported.add(child_id)
-        reported.update(UUID(c["child_id"]) for c in match.get("candidates", []))
+        if state == RowState.WAITING:
+            reported.update(UUID(c["child_id"]) for c in match.get("candidates", []))
     return reported
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings
 
 from ingestion.models import Channel, FeedSource
-from ingestion.services import feed_file_receive
+from ingestion.services import feed_file_receive, feed_file_too_large
 
 logger = logging.getLogger(__name__)
 
@@ -27,14 +27,21 @@ def drop_folders_scan() -> int:
             continue
         done = folder / "received"
         for path in sorted(folder.iterdir()):
-            if not path.is_file() or path.name.startswith("."):
+            # A link could point at another source's folder: files only.
+            if path.is_symlink() or not path.is_file() or path.name.startswith("."):
                 continue
-            receipt = feed_file_receive(
-                source=source,
-                data=path.read_bytes(),
-                channel=Channel.DROP_FOLDER,
-                actor=None,
-            )
+            if path.stat().st_size > settings.FEED_MAX_BYTES:
+                # Refused without reading it into memory.
+                receipt = feed_file_too_large(
+                    source=source, channel=Channel.DROP_FOLDER, actor=None
+                )
+            else:
+                receipt = feed_file_receive(
+                    source=source,
+                    data=path.read_bytes(),
+                    channel=Channel.DROP_FOLDER,
+                    actor=None,
+                )
             done.mkdir(exist_ok=True)
             path.rename(done / f"{receipt.run.pk}-{path.name}")
             received += 1

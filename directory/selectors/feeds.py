@@ -12,6 +12,7 @@ from uuid import UUID
 
 from django.db import connection
 
+from accounts.actors import Actor
 from contactpoint.crypto.blind_index import BlindIndex
 from contactpoint.crypto.fields import blind_index, unseal
 from directory.models import (
@@ -23,6 +24,7 @@ from directory.models import (
     ServiceType,
     WarningFlag,
 )
+from directory.policies import ChildRecordFacts, Purpose, decide_child_record_view
 from directory.records import (
     FeedChildState,
     FlagState,
@@ -223,3 +225,19 @@ def feed_identifier_holders(
         if decrypted[key] == identifier:
             found[position].append((match_profile_decode(child), child.shielded))
     return dict(found)
+
+
+def restricted_for(actor: Actor, child_ids: Collection[UUID]) -> set[UUID]:
+    """Which of ``child_ids`` are shielded records ``actor`` may not open:
+    a feed decision must not link to them blind, nor create a duplicate of
+    one of them. Reads only the shielded flag and authority (no child data)."""
+    restricted = set()
+    for child_id, shielded, authority_id in Child.unaudited.filter(
+        pk__in=child_ids, shielded=True
+    ).values_list("id", "shielded", "responsible_authority_id"):
+        facts = ChildRecordFacts(
+            shielded=shielded, responsible_authority_id=authority_id
+        )
+        if not decide_child_record_view(actor, facts, Purpose.DATA_MANAGEMENT).allowed:
+            restricted.add(child_id)
+    return restricted

@@ -49,6 +49,9 @@ from ingestion.pipeline.records import (
 from ingestion.readers.base import RawRow
 
 _T = TypeVar("_T")
+#: Lengths of the directory's clear columns for practitioners' and flag
+#: contacts' details (directory.models.Involvement and WarningFlag).
+NAME_LIMIT, ROLE_LIMIT, PHONE_LIMIT, EMAIL_LIMIT = 150, 100, 32, 254
 _PROBLEM_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
@@ -70,6 +73,19 @@ class _Fields:
 
     def name(self, key: str) -> str:
         return " ".join(self.text(key).split())
+
+    def short(self, key: str, limit: int, *, name: bool = False) -> str:
+        """The value (a name's spaces tidied), or a problem when it is longer
+        than the ``limit`` characters the directory keeps for it."""
+        value = self.name(key) if name else self.text(key)
+        if len(value) > limit:
+            self.problem(
+                key,
+                "too_long",
+                f"This is longer than the {limit} characters the directory keeps "
+                "for it: shorten it.",
+            )
+        return value
 
     def yes_no(self, key: str) -> bool:
         answer = vocab.yes_no(self.text(key))
@@ -267,15 +283,19 @@ def _service(service: _Fields, context: ValidationContext) -> NewInvolvement | N
         service.problem("ended_on", "service_end_before_start")
     lead = service.yes_no("lead_professional")
     email = service.email("email")
+    practitioner = service.short("practitioner_name", NAME_LIMIT, name=True)
+    role = service.short("practitioner_role", ROLE_LIMIT)
+    phone = service.short("phone", PHONE_LIMIT)
+    service.short("email", EMAIL_LIMIT)
     if len(service.problems) > before or organisation_id is None or started_on is None:
         return None
     return NewInvolvement(
         organisation_id=organisation_id,
         service_type=service_type,
         started_on=started_on,
-        practitioner_name=service.name("practitioner_name"),
-        practitioner_role=service.text("practitioner_role"),
-        phone=service.text("phone"),
+        practitioner_name=practitioner,
+        practitioner_role=role,
+        phone=phone,
         email=email,
         is_lead_professional=lead,
         ended_on=ended_on,
@@ -299,13 +319,16 @@ def _flag(flag: _Fields, context: ValidationContext) -> NewWarningFlag | None:
     if starts_on is not None and ends_on is not None and ends_on < starts_on:
         flag.problem("ends_on", "flag_end_before_start")
     email = flag.email("contact_email")
+    contact = flag.short("contact_name", NAME_LIMIT, name=True)
+    phone = flag.short("contact_phone", PHONE_LIMIT)
+    flag.short("contact_email", EMAIL_LIMIT)
     if len(flag.problems) > before or organisation_id is None or starts_on is None:
         return None
     return NewWarningFlag(
         kind=kind,
         owning_organisation_id=organisation_id,
-        contact_name=flag.name("contact_name"),
-        contact_phone=flag.text("contact_phone"),
+        contact_name=contact,
+        contact_phone=phone,
         starts_on=starts_on,
         contact_email=email,
         ends_on=ends_on,

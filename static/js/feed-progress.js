@@ -1,5 +1,6 @@
 // A feed run's page while it imports: ask for its progress every few
-// seconds, update the counters, say it in the live region, and reload the
+// seconds, update the counters, say it in the live region (at each tenth
+// of the way, not every time), and reload the
 // page when the import ends (to show its report). Gives up after
 // data-poll-limit asks, so a page left open does not keep its session alive
 // for ever. Without JavaScript the page has a "Refresh" link instead.
@@ -9,12 +10,18 @@ if (panel) {
   const seconds = Number(panel.dataset.pollSeconds) || 2;
   let left = Number(panel.dataset.pollLimit) || 150;
   const number = (value) => Number(value).toLocaleString("en-GB");
+  // The live region speaks only when the status or the tens of per cent
+  // change: a screen reader is not interrupted every few seconds.
+  let announced = "";
 
   const show = (progress) => {
     for (const element of panel.querySelectorAll("[data-counter]")) {
       const value = progress[element.dataset.counter];
       if (value !== undefined) element.textContent = number(value);
     }
+    const step = `${progress.status}:${Math.floor(progress.percent_done / 10)}`;
+    if (step === announced) return;
+    announced = step;
     message.textContent = progress.status === "queued"
       ? "The import is waiting to start."
       : `Importing: ${number(progress.rows_done)} of ${number(progress.total_rows)} rows done (${progress.percent_done}%).`;

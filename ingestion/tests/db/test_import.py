@@ -5,6 +5,7 @@ run interrupted between chunks resumes without applying anything twice; a
 snapshot ends the involvements it no longer reports.
 """
 
+import datetime as dt
 import random
 import uuid
 
@@ -306,3 +307,86 @@ def test_a_snapshot_with_quarantined_rows_ends_nothing(source):
     assert second.quarantined == 1
     assert second.ended_involvements == 0
     assert _count("directory_involvement WHERE ended_on IS NULL") == 2
+
+
+def test_an_unexpected_error_stops_the_run_and_a_resend_resumes_it(
+    source, settings, monkeypatch
+):
+    settings.FEED_CHUNK_ROWS = 1
+    data = _csv(
+        _row(1, "Amara", "Okafor", "2016-04-12"),
+        _row(2, "Ben", "Ashworth", "2015-01-02", postcode="N1 1AA"),
+    )
+    receipt = feed_file_receive(
+        source=source, data=data, channel=Channel.UPLOAD, actor=None
+    )
+    real = services._chunk_apply
+    calls = {"n": 0}
+
+    def breaks_on_second_chunk(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ValueError("a value the log must never show")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_chunk_apply", breaks_on_second_chunk)
+    run = feed_run_process(receipt.run.pk)
+    assert (run.status, run.rows_done, run.created) == (RunStatus.FAILED, 1, 1)
+    event = AccessEvent.objects.filter(action=AccessAction.FEED_IMPORT).last()
+    assert (event.outcome, event.reason) == ("denied", "failed")
+    assert "must never show" not in event.detail
+    # Not resumed by the sweep; sending the same file again resumes it.
+    monkeypatch.setattr(services, "_chunk_apply", real)
+    again = feed_file_receive(
+        source=source, data=data, channel=Channel.UPLOAD, actor=None
+    )
+    assert not again.duplicate
+    assert again.run.status == RunStatus.QUEUED
+    run = feed_run_process(run.pk)
+    assert (run.status, run.rows_done, run.created) == (RunStatus.COMPLETED, 2, 2)
+
+
+def test_an_older_snapshot_finishing_late_ends_nothing(source):
+    first = feed_file_receive(
+        source=source,
+        data=_csv(_row(1, "Amara", "Okafor", "2016-04-12")),
+        channel=Channel.UPLOAD,
+        actor=None,
+    )
+    newer = _import(
+        source,
+        _csv(
+            _row(1, "Amara", "Okafor", "2016-04-12"),
+            _row(2, "Ben", "Ashworth", "2015-01-02", postcode="N1 1AA"),
+        ),
+    )
+    assert newer.created == 2
+    FeedRun.objects.filter(pk=first.run.pk).update(created_at=newer.created_at)
+    FeedRun.objects.filter(pk=newer.pk).update(
+        created_at=newer.created_at + dt.timedelta(seconds=1)
+    )
+    older = feed_run_process(first.run.pk)
+    assert older.ended_involvements == 0
+    assert _count("directory_involvement WHERE ended_on IS NULL") == 2
+
+
+def test_a_drop_folder_ignores_links_and_refuses_large_files(
+    source, settings, tmp_path
+):
+    from ingestion.sources import drop_folders_scan
+
+    settings.FEED_DROP_DIR = tmp_path
+    source.drop_folder = "hilltop"
+    source.save()
+    folder = tmp_path / "hilltop"
+    folder.mkdir()
+    outside = tmp_path / "elsewhere.csv"
+    outside.write_bytes(_csv(_row(1, "Amara", "Okafor", "2016-04-12")))
+    (folder / "linked.csv").symlink_to(outside)
+    (folder / "pupils.csv").write_bytes(_csv(_row(2, "Ben", "Ashworth", "2015-01-02")))
+    settings.FEED_MAX_BYTES = 10
+    assert drop_folders_scan() == 1
+    run = FeedRun.objects.get()
+    assert (run.channel, run.refusal_code) == (Channel.DROP_FOLDER, "too_large")
+    assert (folder / "linked.csv").is_symlink()
+    assert not (folder / "pupils.csv").exists()

@@ -12,9 +12,11 @@ import random
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from celery import Celery
@@ -57,11 +59,11 @@ def _feed() -> bytes:
 
 
 def _database_url() -> str:
-    db = connection.settings_dict
-    return (
-        f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or 'localhost'}"
-        f":{db['PORT'] or 5432}/{db['NAME']}"
-    )
+    """This session's DATABASE_URL (a TCP server, or the embedded one's
+    socket) naming the test database instead."""
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    name = connection.settings_dict["NAME"]
+    return urlunsplit(parts._replace(path=parts.path.rsplit("/", 1)[0] + "/" + name))
 
 
 def _worker(queue: str) -> subprocess.Popen[bytes]:
@@ -94,7 +96,8 @@ def _worker(queue: str) -> subprocess.Popen[bytes]:
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        # A file, not a pipe nobody reads (a full pipe would stall the worker).
+        stderr=tempfile.TemporaryFile(),
     )
 
 

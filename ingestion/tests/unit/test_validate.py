@@ -598,3 +598,27 @@ def test_every_static_message_is_a_full_sentence():
     for code, message in vocab.MESSAGES.items():
         assert message[0].isupper(), code
         assert message.endswith("."), code
+
+
+def test_values_longer_than_the_directory_keeps_are_quarantined():
+    long_phone = "0" * 33
+    result = validate(
+        make_row(
+            services=({"phone": long_phone, "practitioner_name": "A" * 151},),
+            flags=(
+                {
+                    "kind": "looked_after",
+                    "starts_on": "2024-01-02",
+                    "contact_phone": long_phone,
+                },
+            ),
+        ),
+        CONTEXT,
+    )
+    assert isinstance(result, Rejection)
+    assert {(p.field, p.code) for p in result.problems} == {
+        ("services[1].phone", "too_long"),
+        ("services[1].practitioner_name", "too_long"),
+        ("flags[1].contact_phone", "too_long"),
+    }
+    assert all(long_phone not in p.message for p in result.problems)

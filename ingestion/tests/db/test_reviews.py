@@ -1,0 +1,81 @@
+"""Deciding the review queue: what a data manager may and may not do."""
+
+import random
+
+import pytest
+
+from accounts.actors import actor_for_user
+from accounts.roles import Role
+from accounts.tests.admin_world import grant, make_user
+from accounts.tests.factories import LocalAuthorityFactory, SchoolFactory
+from directory.identifiers import make_test_nhs_number
+from ingestion.models import Channel, FeedMode, FeedRow, FeedSource, RowState
+from ingestion.reviews import Decide, ReviewRefused, feed_row_decide
+from ingestion.services import feed_file_receive, feed_run_process
+
+pytestmark = pytest.mark.django_db
+
+NHS = make_test_nhs_number(random.Random(5))
+HEADER = "nhs_number,given_names,family_name,date_of_birth,postcode\n"
+
+
+@pytest.fixture
+def world():
+    authority = LocalAuthorityFactory()
+    school = SchoolFactory(parent_authority=authority)
+    source = FeedSource.objects.create(
+        organisation=school,
+        name="Pupils",
+        format="csv",
+        mode=FeedMode.CHANGES,
+        default_service_type="education",
+    )
+    user = make_user()
+    grant(user, authority, Role.DATA_MANAGER)
+    return source, actor_for_user(user, second_factor_verified=True)
+
+
+def _import(source, text):
+    receipt = feed_file_receive(
+        source=source, data=text.encode(), channel=Channel.UPLOAD, actor=None
+    )
+    return feed_run_process(receipt.run.pk)
+
+
+def _waiting(world):
+    source, _ = world
+    _import(source, HEADER + f"{NHS},Amara,Okafor,2016-04-12,N17 6AA\n")
+    # The same NHS number on somebody quite different: a conflict to review.
+    run = _import(source, HEADER + f"{NHS},Zed,Quinlan,2012-09-30,B1 1AA\n")
+    assert run.waiting == 1
+    return FeedRow.objects.get(run=run, state=RowState.WAITING)
+
+
+def test_a_new_child_is_refused_while_another_holds_the_nhs_number(world):
+    row = _waiting(world)
+    with pytest.raises(ReviewRefused) as refused:
+        feed_row_decide(actor=world[1], row_id=row.pk, decision=Decide.NEW)
+    assert refused.value.code == "identifier_held"
+    row.refresh_from_db()
+    assert row.state == RowState.WAITING
+
+
+def test_linking_to_a_child_who_is_not_a_candidate_is_refused(world):
+    import uuid
+
+    row = _waiting(world)
+    with pytest.raises(ReviewRefused):
+        feed_row_decide(
+            actor=world[1], row_id=row.pk, decision=Decide.LINK, child_id=uuid.uuid4()
+        )
+
+
+def test_a_decision_is_applied_once(world):
+    row = _waiting(world)
+    feed_row_decide(actor=world[1], row_id=row.pk, decision=Decide.DISMISS)
+    with pytest.raises(ReviewRefused) as refused:
+        feed_row_decide(actor=world[1], row_id=row.pk, decision=Decide.DISMISS)
+    assert refused.value.code == "already_decided"
+    row.refresh_from_db()
+    assert row.state == RowState.DISMISSED
+    assert row.run.waiting == 0
