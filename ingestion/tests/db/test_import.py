@@ -333,6 +333,7 @@ def test_an_unexpected_error_stops_the_run_and_a_resend_resumes_it(
     run = feed_run_process(receipt.run.pk)
     assert (run.status, run.rows_done, run.created) == (RunStatus.FAILED, 1, 1)
     event = AccessEvent.objects.filter(action=AccessAction.FEED_IMPORT).last()
+    assert event is not None
     assert (event.outcome, event.reason) == ("denied", "failed")
     assert "must never show" not in event.detail
     # Not resumed by the sweep; sending the same file again resumes it.

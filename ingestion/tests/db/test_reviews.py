@@ -1,10 +1,12 @@
 """Deciding the review queue: what a data manager may and may not do."""
 
 import random
+from typing import cast
 
 import pytest
 
 from accounts.actors import actor_for_user
+from accounts.models import Organisation
 from accounts.roles import Role
 from accounts.tests.admin_world import grant, make_user
 from accounts.tests.factories import LocalAuthorityFactory, SchoolFactory
@@ -21,7 +23,7 @@ HEADER = "nhs_number,given_names,family_name,date_of_birth,postcode\n"
 
 @pytest.fixture
 def world():
-    authority = LocalAuthorityFactory()
+    authority = cast(Organisation, LocalAuthorityFactory())
     school = SchoolFactory(parent_authority=authority)
     source = FeedSource.objects.create(
         organisation=school,

@@ -106,7 +106,7 @@ def _send(queue: str, run_id: uuid.UUID) -> None:
     broker.send_task("ingestion.tasks.feed_run_task", args=[str(run_id)], queue=queue)
 
 
-def _wait(predicate, what: str, timeout: float = 120.0) -> FeedRun:  # type: ignore[no-untyped-def]
+def _wait(predicate, what: str, timeout: float = 120.0) -> FeedRun:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         run = FeedRun.objects.get()
