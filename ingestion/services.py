@@ -18,6 +18,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -208,11 +209,15 @@ def _run_lock(run_id: UUID) -> Iterator[bool]:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
-def validation_context(source: FeedSource) -> ValidationContext:
+def validation_context(
+    source: FeedSource, today: date | None = None
+) -> ValidationContext:
+    """What validation may consult. A run passes the day it started, so a run
+    resumed after midnight judges its rows as it began to."""
     service_types, flag_kinds = feed_vocabulary()
     organisation = source.organisation
     return ValidationContext(
-        today=timezone.localdate(),
+        today=today or timezone.localdate(),
         source_organisation_id=organisation.pk,
         default_service_type=source.default_service_type,
         organisations_by_code=dict(
@@ -248,7 +253,8 @@ def feed_run_process(run_id: UUID) -> FeedRun:
         except FeedFileRejected as refusal:
             _run_refuse(run, refusal)
             return run
-        context = validation_context(run.source)
+        assert run.started_at is not None  # noqa: S101 - set just above
+        context = validation_context(run.source, timezone.localdate(run.started_at))
         checked: list[ValidRecord | Rejection] = [
             validate(row, context) for row in parsed.rows
         ]
@@ -474,7 +480,12 @@ def _chunk_plan(
     )
     raw_by_position = {r.position: r for r in raw}
     result = _ChunkResult(rows=rows, created=[], changes=[])
-    seen: set[UUID] = set()
+    # A child this run already linked in an earlier chunk counts as seen.
+    seen: set[UUID] = set(
+        FeedRow.objects.filter(run=run, child_id__in=linked).values_list(
+            "child_id", flat=True
+        )
+    )
     for record in to_match:
         match = matches[record.position]
         source_row = raw_by_position[record.position]

@@ -391,3 +391,17 @@ def test_a_drop_folder_ignores_links_and_refuses_large_files(
     assert (run.channel, run.refusal_code) == (Channel.DROP_FOLDER, "too_large")
     assert (folder / "linked.csv").is_symlink()
     assert not (folder / "pupils.csv").exists()
+
+
+def test_one_child_twice_in_a_file_goes_to_review_even_across_chunks(source, settings):
+    settings.FEED_CHUNK_ROWS = 1
+    header = "given_names,family_name,date_of_birth,gender,address_line_1,postcode"
+    data = (
+        f"{header}\n"
+        "Amara,Okafor,2016-04-12,F,1 High Road,N17 6AA\n"
+        "Amara,Okafor,2016-04-12,F,1 High Rd,N17 6AA\n"
+    ).encode()
+    run = _import(source, data)
+    assert (run.created, run.waiting) == (1, 1)
+    waiting = FeedRow.objects.get(run=run, state=RowState.WAITING)
+    assert waiting.match["reason"] == "linked_twice_in_file"
