@@ -481,11 +481,13 @@ def _chunk_plan(
     raw_by_position = {r.position: r for r in raw}
     result = _ChunkResult(rows=rows, created=[], changes=[])
     # A child this run already linked in an earlier chunk counts as seen.
-    seen: set[UUID] = set(
-        FeedRow.objects.filter(run=run, child_id__in=linked).values_list(
-            "child_id", flat=True
-        )
-    )
+    seen: set[UUID] = {
+        child_id
+        for child_id in FeedRow.objects.filter(
+            run=run, child_id__in=linked
+        ).values_list("child_id", flat=True)
+        if child_id is not None
+    }
     for record in to_match:
         match = matches[record.position]
         source_row = raw_by_position[record.position]
