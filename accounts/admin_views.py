@@ -62,6 +62,7 @@ from accounts.services import (
     user_second_factor_reset,
     user_suspend,
 )
+from contactpoint.paging import paging
 
 P = ParamSpec("P")
 
@@ -123,16 +124,12 @@ def user_list_view(request: AuthenticatedRequest, actor: Actor) -> HttpResponse:
             today=timezone.localdate(), page=request.GET.get("page", 1)
         ),
     )
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "manage/user_list.html",
         {
             "filter_form": form,
-            "page": page,
-            "page_range": page.paginator.get_elided_page_range(page.number),
-            "query": query.urlencode(),
+            **paging(request, page),
             "invitations": invitation_list(actor=actor),
             "now": timezone.now(),
             "current": "users",

@@ -22,7 +22,6 @@ from audit.services import access_event_change, access_event_record
 from contactpoint.crypto.fields import unseal
 from directory.policies import Decision, Purpose
 from directory.records import ChildRecord
-from directory.search_index import NHS_NUMBER, UPN
 from directory.selectors import ChildRecordUnavailable, child_record_get
 from directory.selectors.feeds import (
     active_child_ids,
@@ -33,12 +32,13 @@ from directory.selectors.feeds import (
 from directory.services.child_records import ChildRecordInvalid, child_records_create
 from directory.services.feed_changes import child_changes_apply
 from ingestion.models import FeedRow, FeedRun, RowOutcome, RowState
-from ingestion.pipeline.blocking import blocking_terms
+from ingestion.pipeline.blocking import IDENTIFIER_INDEXES, identifier_lookup
 from ingestion.pipeline.plan import plan_changes
 from ingestion.pipeline.records import Rejection, ValidRecord
 from ingestion.pipeline.validate import validate
-from ingestion.policies import FeedFacts, decide_feed_manage
+from ingestion.policies import decide_feed_manage
 from ingestion.readers.base import RawRow
+from ingestion.selectors import feed_facts_of
 from ingestion.services import (
     feed_source_for_writes,
     raw_row_from_json,
@@ -82,25 +82,21 @@ class RowView:
     candidates: tuple[CandidateView, ...] = ()
 
 
-def feed_facts(run: FeedRun) -> FeedFacts:
-    organisation = run.source.organisation
-    return FeedFacts(
-        organisation_id=organisation.pk, authority_id=organisation.authority_id
-    )
-
-
-def feed_row_get(*, actor: Actor, row_id: UUID, request_id: str = "") -> RowView:
-    """One quarantined or waiting row as sent, with its candidates; audited."""
+def _row_and_decision(actor: Actor, row_id: UUID) -> tuple[FeedRow | None, Decision]:
+    """The row (None when missing) and whether ``actor`` may work on it."""
     row = (
         FeedRow.objects.select_related("run__source__organisation")
         .filter(pk=row_id)
         .first()
     )
-    decision = (
-        decide_feed_manage(actor, feed_facts(row.run))
-        if row is not None
-        else Decision(False, "not_found")
-    )
+    if row is None:
+        return None, Decision(False, "not_found")
+    return row, decide_feed_manage(actor, feed_facts_of(row.run.source))
+
+
+def feed_row_get(*, actor: Actor, row_id: UUID, request_id: str = "") -> RowView:
+    """One quarantined or waiting row as sent, with its candidates; audited."""
+    row, decision = _row_and_decision(actor, row_id)
     access_event_record(
         actor=actor,
         action=AccessAction.FEED_ROW_VIEW,
@@ -145,16 +141,7 @@ def feed_row_decide(
     request_id: str = "",
 ) -> FeedRow:
     """Apply a data manager's decision on a waiting row."""
-    row = (
-        FeedRow.objects.select_related("run__source__organisation")
-        .filter(pk=row_id)
-        .first()
-    )
-    allowed = (
-        decide_feed_manage(actor, feed_facts(row.run))
-        if row is not None
-        else Decision(False, "not_found")
-    )
+    row, allowed = _row_and_decision(actor, row_id)
     if row is None or not allowed.allowed:
         access_event_record(
             actor=actor,
@@ -198,16 +185,11 @@ def feed_row_decide(
 
 def _held(record: ValidRecord) -> bool:
     """Whether an active child already holds the record's NHS number or UPN."""
-    wanted = {}
-    for position, (index, field) in enumerate(
-        ((NHS_NUMBER, "nhs_number"), (UPN, "upn"))
-    ):
-        value = getattr(record.child, field)
-        if value:
-            transformed = next(
-                t for (i, t) in blocking_terms(record.child) if i == index
-            )
-            wanted[position] = (index, transformed, value, field)
+    wanted = {
+        position: lookup
+        for position, (index, field) in enumerate(IDENTIFIER_INDEXES)
+        if (lookup := identifier_lookup(record.child, index, field))
+    }
     return bool(feed_identifier_holders(wanted))
 
 

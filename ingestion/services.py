@@ -33,7 +33,6 @@ from audit.models import AccessAction
 from audit.services import access_event_record
 from contactpoint.crypto.fields import binding, seal_value, unseal
 from directory.records import ChildChanges, NewChild, Source
-from directory.search_index import NHS_NUMBER, UPN
 from directory.selectors.feeds import (
     feed_candidates,
     feed_child_states,
@@ -57,7 +56,11 @@ from ingestion.models import (
     RowState,
     RunStatus,
 )
-from ingestion.pipeline.blocking import blocking_terms
+from ingestion.pipeline.blocking import (
+    IDENTIFIER_INDEXES,
+    blocking_terms,
+    identifier_lookup,
+)
 from ingestion.pipeline.duplicates import find_duplicates
 from ingestion.pipeline.match import match_record
 from ingestion.pipeline.plan import plan_changes
@@ -557,15 +560,13 @@ def _identified(records: Sequence[ValidRecord]) -> dict[int, Match]:
     linked: dict[int, Match] = {}
     # The NHS number first; the UPN only for rows the NHS number did not
     # settle (UPNs are reused by mistake more often).
-    for index, field in ((NHS_NUMBER, "nhs_number"), (UPN, "upn")):
-        wanted = {}
-        for record in records:
-            value = getattr(record.child, field)
-            if value and record.position not in linked:
-                transformed = next(
-                    t for (i, t) in blocking_terms(record.child) if i == index
-                )
-                wanted[record.position] = (index, transformed, value, field)
+    for index, field in IDENTIFIER_INDEXES:
+        wanted = {
+            record.position: lookup
+            for record in records
+            if record.position not in linked
+            and (lookup := identifier_lookup(record.child, index, field))
+        }
         holders = feed_identifier_holders(wanted)
         for position, held in holders.items():
             if len(held) != 1:

@@ -6,7 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.actors import actor_for_user
+from accounts.api.actors import api_actor
 
 
 class AccountMeApi(APIView):
@@ -20,14 +20,12 @@ class AccountMeApi(APIView):
 
     @extend_schema(responses=OutputSerializer, summary="Who am I?")
     def get(self, request: Request) -> Response:
-        user = request.user
-        verified = bool(request.auth) or bool(getattr(user, "is_verified", bool)())
-        actor = actor_for_user(user, second_factor_verified=verified)  # type: ignore[arg-type]  # IsAuthenticated guarantees a User
+        actor = api_actor(request)
         return Response(
             self.OutputSerializer(
                 {
                     "id": actor.user_id,
-                    "username": user.get_username(),
+                    "username": request.user.get_username(),
                     "roles": sorted(actor.roles),
                     "organisation_ids": sorted(actor.organisation_ids),
                 }

@@ -2,11 +2,10 @@
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, Concatenate, ParamSpec
+from typing import Concatenate, ParamSpec
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Page
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.views.decorators.cache import never_cache
@@ -46,21 +45,3 @@ def auditor_view(
         return view(authenticated, actor, *args, **kwargs)
 
     return never_cache(login_required(wrapper))
-
-
-def query_without_page(request: HttpRequest) -> str:
-    """The request's query string without ``page``, for pagination links."""
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
-
-
-def paging(request: HttpRequest, page: Page[Any] | None) -> dict[str, object]:
-    """Context for templates/includes/pagination.html."""
-    return {
-        "page": page,
-        "page_range": (
-            page.paginator.get_elided_page_range(page.number) if page else []
-        ),
-        "query": query_without_page(request),
-    }

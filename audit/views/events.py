@@ -22,12 +22,8 @@ from audit.selectors import (
     events_export,
     events_page,
 )
-from audit.views.common import (
-    AuthenticatedRequest,
-    auditor_view,
-    paging,
-    query_without_page,
-)
+from audit.views.common import AuthenticatedRequest, auditor_view
+from contactpoint.paging import paging, query_without_page
 
 CSV_HEADER = (
     "Sequence number",

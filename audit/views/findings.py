@@ -25,7 +25,8 @@ from audit.reports import (
     news_list_remove,
 )
 from audit.selectors import finding_detail, findings_page, news_list
-from audit.views.common import AuthenticatedRequest, auditor_view, paging
+from audit.views.common import AuthenticatedRequest, auditor_view
+from contactpoint.paging import paging
 from directory.identifiers import format_directory_number
 
 

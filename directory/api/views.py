@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.actors import Actor, actor_for_user
+from accounts.api.actors import api_actor
 from directory.api.serializers import (
     ChildRecordSerializer,
     OpenInputSerializer,
@@ -34,12 +34,6 @@ from directory.selectors import (
     child_search,
 )
 from directory.tasks import break_glass_notify_on_commit
-
-
-def _actor(request: Request) -> Actor:
-    user = request.user
-    verified = bool(request.auth) or bool(getattr(user, "is_verified", bool)())
-    return actor_for_user(user, second_factor_verified=verified)  # type: ignore[arg-type]  # IsAuthenticated guarantees a User
 
 
 def _problems_as_errors(problems: list[tuple[str, str]]) -> dict[str, list[str]]:
@@ -70,7 +64,7 @@ class ChildSearchApi(APIView):
         given.is_valid(raise_exception=True)
         query = SearchQuery(**given.validated_data)
         try:  # child_search validates the query too, and audits a refusal
-            outcome = child_search(actor=_actor(request), query=query)
+            outcome = child_search(actor=api_actor(request), query=query)
         except SearchRefused as refused:
             if refused.problems:
                 raise ValidationError(_problems_as_errors(refused.problems)) from None
@@ -95,7 +89,7 @@ class ChildOpenApi(APIView):
         given.is_valid(raise_exception=True)
         data: dict[str, Any] = given.validated_data
         purpose = Purpose(data["purpose"]) if data["purpose"] else None
-        actor = _actor(request)
+        actor = api_actor(request)
         try:
             record = child_record_get(
                 actor=actor,

@@ -40,7 +40,7 @@ from directory.models import (
     SourceKind,
     WarningFlag,
 )
-from directory.records import NewChild, Source
+from directory.records import NewChild, NewInvolvement, NewWarningFlag, Source
 from directory.search_index import IndexInputs, index_terms
 from directory.services.copy_writer import copy_rows
 
@@ -230,6 +230,52 @@ def _provenance(
     }
 
 
+def involvement_row(
+    child_id: uuid.UUID,
+    involvement: NewInvolvement,
+    source: Source,
+    now: Any,
+    *,
+    row_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """The Involvement row (for copy_rows) of one new involvement."""
+    return {
+        "id": row_id or uuid.uuid4(),
+        "child_id": child_id,
+        "organisation_id": involvement.organisation_id,
+        "practitioner_id": involvement.practitioner_id,
+        "practitioner_name": involvement.practitioner_name,
+        "practitioner_role": involvement.practitioner_role,
+        "phone": involvement.phone,
+        "email": involvement.email,
+        "service_type": involvement.service_type,
+        "is_lead_professional": involvement.is_lead_professional,
+        "sensitive": involvement.service_type in SENSITIVE_SERVICES,
+        "started_on": involvement.started_on,
+        "ended_on": involvement.ended_on,
+        "source": source.kind,
+        "source_reference": source.involvement_source,
+        "created_at": now,
+    }
+
+
+def flag_row(child_id: uuid.UUID, flag: NewWarningFlag, now: Any) -> dict[str, Any]:
+    """The WarningFlag row (for copy_rows) of one new flag."""
+    return {
+        "id": uuid.uuid4(),
+        "child_id": child_id,
+        "kind": flag.kind,
+        "owning_organisation_id": flag.owning_organisation_id,
+        "contact_name": flag.contact_name,
+        "contact_phone": flag.contact_phone,
+        "contact_email": flag.contact_email,
+        "starts_on": flag.starts_on,
+        "ends_on": flag.ends_on,
+        "raised_by_id": None,
+        "created_at": now,
+    }
+
+
 def _child_rows(  # noqa: PLR0917 - private row builder
     rows: dict[type[Any], list[dict[str, Any]]],
     child: NewChild,
@@ -336,24 +382,7 @@ def _child_rows(  # noqa: PLR0917 - private row builder
     for involvement in child.involvements:
         involvement_id = uuid.uuid4()
         rows[Involvement].append(
-            {
-                "id": involvement_id,
-                "child_id": child_id,
-                "organisation_id": involvement.organisation_id,
-                "practitioner_id": involvement.practitioner_id,
-                "practitioner_name": involvement.practitioner_name,
-                "practitioner_role": involvement.practitioner_role,
-                "phone": involvement.phone,
-                "email": involvement.email,
-                "service_type": involvement.service_type,
-                "is_lead_professional": involvement.is_lead_professional,
-                "sensitive": involvement.service_type in SENSITIVE_SERVICES,
-                "started_on": involvement.started_on,
-                "ended_on": involvement.ended_on,
-                "source": source.kind,
-                "source_reference": source.involvement_source,
-                "created_at": now,
-            }
+            involvement_row(child_id, involvement, source, now, row_id=involvement_id)
         )
         if involvement.consent_given_by:
             rows[Consent].append(
@@ -371,22 +400,9 @@ def _child_rows(  # noqa: PLR0917 - private row builder
                     "withdrawn_at": None,
                 }
             )
-    for flag in child.warning_flags:
-        rows[WarningFlag].append(
-            {
-                "id": uuid.uuid4(),
-                "child_id": child_id,
-                "kind": flag.kind,
-                "owning_organisation_id": flag.owning_organisation_id,
-                "contact_name": flag.contact_name,
-                "contact_phone": flag.contact_phone,
-                "contact_email": flag.contact_email,
-                "starts_on": flag.starts_on,
-                "ends_on": flag.ends_on,
-                "raised_by_id": None,
-                "created_at": now,
-            }
-        )
+    rows[WarningFlag].extend(
+        flag_row(child_id, flag, now) for flag in child.warning_flags
+    )
     entries = {
         (index.code, blind_index(index, transformed))
         for index, transformed in index_terms(child_index_inputs(child))

@@ -12,6 +12,7 @@ field. ``involvements_end_unreported`` ends what a snapshot no longer reports.
 import json
 import uuid
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -21,7 +22,6 @@ from django.utils import timezone
 
 from contactpoint.crypto.fields import blind_index, seal, unseal
 from directory.models import (
-    SENSITIVE_SERVICES,
     Address,
     BlindIndexEntry,
     Child,
@@ -33,6 +33,7 @@ from directory.models import (
 )
 from directory.records import ChildChanges, Source
 from directory.search_index import IndexInputs, index_terms
+from directory.services.child_records import flag_row, involvement_row
 from directory.services.copy_writer import copy_rows
 
 
@@ -68,41 +69,16 @@ def child_changes_apply(
             if lead:
                 leads.add(change.child_id)
             involvement_rows.append(
-                {
-                    "id": uuid.uuid4(),
-                    "child_id": change.child_id,
-                    "organisation_id": involvement.organisation_id,
-                    "practitioner_id": None,
-                    "practitioner_name": involvement.practitioner_name,
-                    "practitioner_role": involvement.practitioner_role,
-                    "phone": involvement.phone,
-                    "email": involvement.email,
-                    "service_type": involvement.service_type,
-                    "is_lead_professional": lead,
-                    "sensitive": involvement.service_type in SENSITIVE_SERVICES,
-                    "started_on": involvement.started_on,
-                    "ended_on": involvement.ended_on,
-                    "source": source.kind,
-                    "source_reference": source.involvement_source,
-                    "created_at": now,
-                }
+                involvement_row(
+                    change.child_id,
+                    replace(involvement, is_lead_professional=lead),
+                    source,
+                    now,
+                )
             )
-        for flag in change.add_flags:
-            flag_rows.append(
-                {
-                    "id": uuid.uuid4(),
-                    "child_id": change.child_id,
-                    "kind": flag.kind,
-                    "owning_organisation_id": flag.owning_organisation_id,
-                    "contact_name": flag.contact_name,
-                    "contact_phone": flag.contact_phone,
-                    "contact_email": flag.contact_email,
-                    "starts_on": flag.starts_on,
-                    "ends_on": flag.ends_on,
-                    "raised_by_id": None,
-                    "created_at": now,
-                }
-            )
+        flag_rows.extend(
+            flag_row(change.child_id, flag, now) for flag in change.add_flags
+        )
         ended_involvements += change.end_involvements
         ended_flags += change.end_flags
     for row in provenance:

@@ -102,7 +102,7 @@ def _name_rows(names: tuple[NameView, ...], kinds: tuple[str, ...]) -> list[Name
     ]
 
 
-def _nhs_number(number: str | None) -> str:
+def nhs_number_display(number: str | None) -> str:
     """An NHS number as people write it: 943 476 5919."""
     if not number or len(number) != 10:
         return number or ""
@@ -119,7 +119,7 @@ def record_page(record: ChildRecord, actor: Actor, today: date) -> RecordPage:
     return RecordPage(
         record=record,
         directory_number=format_directory_number(record.directory_number),
-        nhs_number=_nhs_number(record.nhs_number),
+        nhs_number=nhs_number_display(record.nhs_number),
         name=(current or others or [NameRow("", "Name not known")])[0].name,
         current_names=tuple(current),
         other_names=tuple(others),

@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.actors import Actor, actor_for_user
+from accounts.api.actors import api_actor
 from directory.views.common import request_id_of
 from ingestion.api.serializers import (
     FileUploadSerializer,
@@ -40,12 +40,6 @@ from ingestion.services import feed_file_receive
 
 #: Policy reasons that say "not you at all" (403); any other refusal is a 404.
 FORBIDDEN_REASONS = frozenset({"role_not_permitted", "second_factor_missing"})
-
-
-def _actor(request: Request) -> Actor:
-    user = request.user
-    verified = bool(request.auth) or bool(getattr(user, "is_verified", bool)())
-    return actor_for_user(user, second_factor_verified=verified)  # type: ignore[arg-type]  # IsAuthenticated guarantees a User
 
 
 def _status_url(request: Request, run: FeedRun) -> str:
@@ -83,7 +77,7 @@ class FeedFileUploadApi(APIView):
         ),
     )
     def post(self, request: Request, source_id: int) -> Response:
-        actor = _actor(request)
+        actor = api_actor(request)
         request_id = request_id_of(request._request)
         try:
             source = feed_source_for_upload(
@@ -151,7 +145,7 @@ class FeedRunStatusApi(APIView):
     )
     def get(self, request: Request, run_id: UUID) -> Response:
         try:
-            run = feed_run_status_get(actor=_actor(request), run_id=run_id)
+            run = feed_run_status_get(actor=api_actor(request), run_id=run_id)
         except FeedUnavailable:
             raise NotFound("No feed run you may follow has this id.") from None
         return Response(RunStatusSerializer(run).data)

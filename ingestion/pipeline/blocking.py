@@ -30,7 +30,7 @@ from uuid import UUID
 
 from contactpoint.crypto.blind_index import BlindIndex
 from directory.records import MatchProfile, NewChild
-from directory.search_index import IndexInputs, index_terms
+from directory.search_index import NHS_NUMBER, UPN, IndexInputs, index_terms
 from ingestion.pipeline.records import Candidate
 
 Term = tuple[BlindIndex, str]
@@ -78,6 +78,27 @@ def profile_from_child(child: NewChild, child_id: UUID) -> MatchProfile:
 def blocking_terms(child: NewChild) -> dict[Term, int]:
     """Every blocking term of an incoming record, weighted ``index.bits``."""
     return {term: term[0].bits for term in index_terms(child_inputs(child))}
+
+
+#: The identifier indexes, in the order a feed trusts them, with the field of
+#: the child each one reads.
+IDENTIFIER_INDEXES: tuple[tuple[BlindIndex, str], ...] = (
+    (NHS_NUMBER, "nhs_number"),
+    (UPN, "upn"),
+)
+
+
+def identifier_lookup(
+    child: NewChild, index: BlindIndex, field: str
+) -> tuple[BlindIndex, str, str, str] | None:
+    """What ``directory.selectors.feeds.feed_identifier_holders`` needs to find
+    the holders of the child's ``field`` (None when the child has none):
+    (index, transformed value, the identifier, the field)."""
+    value = getattr(child, field)
+    if not value:
+        return None
+    transformed = next(t for (i, t) in blocking_terms(child) if i == index)
+    return index, transformed, value, field
 
 
 def rank_blocked(

@@ -2,11 +2,10 @@
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, Concatenate, ParamSpec
+from typing import Concatenate, ParamSpec
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Page
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.views.decorators.cache import never_cache
@@ -51,21 +50,3 @@ def feeds_view(
             raise Http404 from None
 
     return never_cache(login_required(wrapper))
-
-
-def query_without_page(request: HttpRequest) -> str:
-    """The request's query string without ``page``, for pagination links."""
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
-
-
-def paging(request: HttpRequest, page: Page[Any] | None) -> dict[str, object]:
-    """Context for templates/includes/pagination.html."""
-    return {
-        "page": page,
-        "page_range": (
-            page.paginator.get_elided_page_range(page.number) if page else []
-        ),
-        "query": query_without_page(request),
-    }

@@ -35,6 +35,7 @@ from directory.selectors import (
 from directory.selectors.merges import merge_list
 from directory.services.merges import MergeRefused, children_merge, merge_undo
 from directory.views.common import request_id_of
+from directory.views.display import full_name, nhs_number_display
 from ingestion.forms_merges import MergeConfirmForm, MergeNumbersForm
 from ingestion.views.common import AuthenticatedRequest, feeds_view
 
@@ -67,16 +68,9 @@ class MergePair:
     merged: ChildRecord
 
 
-def _nhs_number(number: str | None) -> str:
-    if not number or len(number) != 10:
-        return number or NOT_KNOWN
-    return f"{number[:3]} {number[3:6]} {number[6:]}"
-
-
 def _names(record: ChildRecord) -> tuple[str, ...]:
     names = tuple(
-        f"{f'{n.given_names} {n.family_name}'.strip()} "
-        f"({NAME_KIND_LABELS.get(n.kind, n.kind).lower()})"
+        f"{full_name(n)} ({NAME_KIND_LABELS.get(n.kind, n.kind).lower()})"
         for n in record.names
     )
     return names or (NOT_KNOWN,)
@@ -122,8 +116,8 @@ def compared_lines(pair: MergePair) -> list[ComparedLine]:
         ),
         ComparedLine(
             "NHS number",
-            (_nhs_number(a.nhs_number),),
-            (_nhs_number(b.nhs_number),),
+            (nhs_number_display(a.nhs_number) or NOT_KNOWN,),
+            (nhs_number_display(b.nhs_number) or NOT_KNOWN,),
             conflict=_conflict(a.nhs_number, b.nhs_number),
         ),
         ComparedLine(

@@ -16,12 +16,13 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.actors import Actor
 from accounts.admin_forms import posted
+from contactpoint.paging import paging
 from directory.views.common import request_id_of
 from ingestion.forms import ReviewDecisionForm
 from ingestion.models import RowState
 from ingestion.reviews import Decide, ReviewRefused, feed_row_decide, feed_row_get
 from ingestion.selectors import feed_review_page
-from ingestion.views.common import AuthenticatedRequest, feeds_view, paging
+from ingestion.views.common import AuthenticatedRequest, feeds_view
 from ingestion.views.display import (
     candidate_cards,
     match_reason,

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from accounts.actors import Actor
+from contactpoint.paging import paging
 from ingestion.forms import RunFilterForm
 from ingestion.models import FeedRow, FeedRun, RunStatus
 from ingestion.selectors import (
@@ -17,7 +18,7 @@ from ingestion.selectors import (
     feed_runs_page,
     feed_source_choices,
 )
-from ingestion.views.common import AuthenticatedRequest, feeds_view, paging
+from ingestion.views.common import AuthenticatedRequest, feeds_view
 from ingestion.views.display import Problem, problems_of
 
 #: How often a running run's page asks for progress, and how many times (a
