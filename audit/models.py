@@ -60,6 +60,14 @@ class AccessAction(models.TextChoices):
     FEED_REVIEW = "feed_review", "Decide a feed row"
     CHILD_MERGE = "child_merge", "Merge two records"
     CHILD_SPLIT = "child_split", "Undo a merge"
+    # A record's life and a person's rights over it
+    RECORD_CORRECT = "record_correct", "Correct a field"
+    SUBJECT_ACCESS = "subject_access", "Produce a subject access report"
+    LIFECYCLE_RUN = "lifecycle_run", "Run the retention job"
+    CHILD_ARCHIVE = "child_archive", "Archive a record"
+    CHILD_PURGE = "child_purge", "Purge a record"
+    # Alerts
+    ALERT_SEND = "alert_send", "Send an alert"
 
 
 class Outcome(models.TextChoices):

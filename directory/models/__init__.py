@@ -10,6 +10,7 @@ from directory.models.child_record import (
     ChildStatus,
     Gender,
     NameKind,
+    PurgedChild,
 )
 from directory.models.contact import (
     SENSITIVE_SERVICES,
@@ -38,6 +39,7 @@ __all__ = [
     "Involvement",
     "NameKind",
     "Provenance",
+    "PurgedChild",
     "ServiceType",
     "SourceKind",
     "WarningFlag",

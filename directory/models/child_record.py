@@ -71,6 +71,9 @@ class Child(models.Model):
     #: job runs: no clear value derived from the date of birth is stored, as
     #: even a year would reveal the birth year (docs/crypto.md).
     consent_to_retain_until_25 = models.BooleanField(default=False)
+    #: When the nightly retention job archived the record (status archived);
+    #: purging follows 6 years later (directory/services/lifecycle.py).
+    archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(db_default=Now(), editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -201,3 +204,20 @@ class BlindIndexEntry(models.Model):
 
     def __str__(self) -> str:
         return f"index {self.index} of {self.child_id}"
+
+
+class PurgedChild(models.Model):
+    """What remains of a purged record: its pseudonymous id and when.
+
+    Purging deletes the child and everything held about them (encrypted
+    fields, blind-index entries, provenance); the audit log refers to the
+    child by this id only, so auditors can still see that the record existed
+    and when it was destroyed.
+    """
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    archived_at = models.DateTimeField()
+    purged_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    def __str__(self) -> str:
+        return f"Purged child {self.id}"

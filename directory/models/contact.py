@@ -33,6 +33,7 @@ SENSITIVE_SERVICES = frozenset(
 class SourceKind(models.TextChoices):
     FEED = "feed", "Data feed"
     PERSON = "person", "Recorded by a person"
+    CORRECTION = "correction", "Corrected by a data manager"
 
 
 class Involvement(models.Model):

@@ -3,6 +3,7 @@
 from django.db import models
 from django.db.models.functions import Now
 
+from contactpoint.crypto.fields import EncryptedField
 from directory.models.contact import SourceKind
 
 
@@ -19,6 +20,8 @@ class Provenance(models.Model):
     source = models.CharField(max_length=16, choices=SourceKind.choices)
     source_reference = models.CharField(max_length=64)
     set_at = models.DateTimeField(db_default=Now(), editable=False)
+    #: Why a data manager corrected the field (source ``correction`` only).
+    reason = EncryptedField(null=True, bind_to="child_id")
 
     class Meta:
         indexes = [models.Index(fields=["child", "record_type", "record_id", "field"])]

@@ -227,6 +227,7 @@ def _provenance(
         "source": source.kind,
         "source_reference": source.reference,
         "set_at": now,
+        "reason": None,
     }
 
 
@@ -304,6 +305,7 @@ def _child_rows(  # noqa: PLR0917 - private row builder
             "shielded": child.shielded,
             "responsible_authority_id": child.responsible_authority_id,
             "consent_to_retain_until_25": child.consent_to_retain_until_25,
+            "archived_at": None,
             "created_at": now,
             "updated_at": now,
         }

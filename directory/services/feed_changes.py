@@ -82,7 +82,12 @@ def child_changes_apply(
         ended_involvements += change.end_involvements
         ended_flags += change.end_flags
     for row in provenance:
-        row.update(source=source.kind, source_reference=source.reference, set_at=now)
+        row.update(
+            source=source.kind,
+            source_reference=source.reference,
+            set_at=now,
+            reason=None,
+        )
     copy_rows(Involvement, involvement_rows)
     copy_rows(WarningFlag, flag_rows)
     copy_rows(Provenance, provenance)
