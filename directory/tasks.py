@@ -7,9 +7,10 @@ import smtplib
 from uuid import UUID
 
 from celery import shared_task
-from django.db import transaction
+from django.db import OperationalError, transaction
 
 from directory.services.break_glass import break_glass_notification_send
+from directory.services.lifecycle import lifecycle_nightly, lifecycle_run_process
 
 
 @shared_task(
@@ -33,3 +34,32 @@ def break_glass_notify_on_commit(child_id: UUID, actor_user_id: UUID) -> None:
     and the API both call this after the gate answers granted_break_glass)."""
     child, user = str(child_id), str(actor_user_id)
     transaction.on_commit(lambda: break_glass_notify.delay(child, user))
+
+
+@shared_task(
+    acks_late=True,
+    time_limit=6 * 60 * 60,
+    soft_time_limit=6 * 60 * 60 - 60,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def lifecycle_nightly_task() -> str:
+    """Archive and purge what is due today, resuming any run left unfinished,
+    then plan tomorrow's for the report; return today's run id. No
+    arguments: the job finds its own work."""
+    return str(lifecycle_nightly().pk)
+
+
+@shared_task(
+    acks_late=True,
+    time_limit=6 * 60 * 60,
+    soft_time_limit=6 * 60 * 60 - 60,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def lifecycle_dry_run_task(run_id: str) -> str:
+    """Plan (or resume planning) one dry run the report page asked for;
+    return its status."""
+    return str(lifecycle_run_process(run_id=UUID(run_id)).status)

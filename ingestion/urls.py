@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ingestion.views import merges, reviews, runs, sources
+from ingestion.views import merges, retention, reviews, runs, sources
 
 app_name = "feeds"
 
@@ -24,4 +24,5 @@ urlpatterns = [
     path("merges/new/", merges.merge_new_view, name="merge-new"),
     path("merges/confirm/", merges.merge_confirm_view, name="merge-confirm"),
     path("merges/<uuid:merge_id>/undo/", merges.merge_undo_view, name="merge-undo"),
+    path("retention/", retention.retention_view, name="retention"),
 ]

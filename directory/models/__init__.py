@@ -19,6 +19,12 @@ from directory.models.contact import (
     ServiceType,
     SourceKind,
 )
+from directory.models.lifecycle import (
+    LifecyclePlanBatch,
+    LifecycleRun,
+    LifecycleRunKind,
+    LifecycleRunStatus,
+)
 from directory.models.merge import ChildMerge
 from directory.models.provenance import Provenance
 from directory.models.warning_flag import FlagKind, WarningFlag
@@ -37,6 +43,10 @@ __all__ = [
     "FlagKind",
     "Gender",
     "Involvement",
+    "LifecyclePlanBatch",
+    "LifecycleRun",
+    "LifecycleRunKind",
+    "LifecycleRunStatus",
     "NameKind",
     "Provenance",
     "PurgedChild",

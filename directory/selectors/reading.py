@@ -4,13 +4,14 @@ import json
 from datetime import date
 from uuid import UUID
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from accounts.actors import Actor
+from alerts.triggers import record_opened
 from audit.models import AccessAction
 from audit.services import access_event_record
-from contactpoint.crypto.fields import unseal
+from contactpoint.crypto.fields import binding, unseal, unseal_value
 from directory.models import (
     Address,
     Child,
@@ -36,6 +37,10 @@ from directory.records import (
     NameView,
     WarningFlagView,
 )
+from directory.selectors.corrections import (
+    record_corrections,
+    record_date_of_death,
+)
 
 
 class ChildRecordUnavailable(Exception):
@@ -47,8 +52,13 @@ def _load_child(child_id: UUID) -> Child | None:
     current_involvements = Involvement.unaudited.filter(
         ended_on__isnull=True
     ) | Involvement.unaudited.filter(ended_on__gte=today)
+    # Archived records load too: the policy lets data managers read them for
+    # a year (directory/retention.py). Merged ones never load.
+    readable = Q(status=ChildStatus.ACTIVE) | Q(
+        status=ChildStatus.ARCHIVED, archived_at__isnull=False
+    )
     return (
-        Child.unaudited.filter(pk=child_id, status=ChildStatus.ACTIVE)
+        Child.unaudited.filter(readable, pk=child_id)
         .prefetch_related(
             "names",
             Prefetch("addresses", queryset=Address.unaudited.filter(is_current=True)),
@@ -89,6 +99,10 @@ def _facts(child: Child) -> ChildRecordFacts:
         involved_practitioner_ids=frozenset(
             i.practitioner_id for i in involvements if i.practitioner_id
         ),
+        archived_on=timezone.localdate(child.archived_at)
+        if child.status == ChildStatus.ARCHIVED and child.archived_at
+        else None,
+        today=timezone.localdate(),
     )
 
 
@@ -181,6 +195,9 @@ def _decrypt_record(actor: Actor, child: Child, decision: Decision) -> ChildReco
         ),
         hidden_involvements=hidden,
         access_reason=decision.reason,
+        responsible_authority_id=child.responsible_authority_id,
+        date_of_death=record_date_of_death(child),
+        corrections=record_corrections(actor, child),
     )
 
 
@@ -221,14 +238,29 @@ def child_record_get(
     )
     if child is None or not decision.allowed:
         raise ChildRecordUnavailable
+    record_opened(
+        actor=actor,
+        child_id=child_id,
+        purpose=purpose,
+        purpose_detail=purpose_detail,
+        break_glass=break_glass,
+    )
     return _decrypt_record(actor, child, decision)
 
 
 def match_profile_decode(child: Child) -> MatchProfile:
     """Decrypt one child's match profile. Callers are selectors that audit."""
-    data = json.loads(unseal(child, "match_profile") or "{}")
+    return match_profile_unseal(child.id, child.match_profile)
+
+
+def match_profile_unseal(child_id: UUID, token: bytes | memoryview) -> MatchProfile:
+    """Decrypt a match profile read without its Child (raw SQL, values_list):
+    the same as ``match_profile_decode``, without building a model instance
+    per candidate. Callers are selectors that audit."""
+    text = unseal_value(binding(Child, "match_profile", pk=child_id), token)
+    data = json.loads(text or "{}")
     return MatchProfile(
-        child_id=child.id,
+        child_id=child_id,
         given_names=tuple(data["g"]),
         family_names=tuple(data["f"]),
         date_of_birth=date.fromisoformat(data["d"]),

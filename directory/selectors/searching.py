@@ -12,6 +12,7 @@ from audit.models import AccessAction
 from audit.services import access_event_record
 from contactpoint.crypto.blind_index import BlindIndex
 from contactpoint.crypto.fields import blind_index
+from contactpoint.metrics import search_counted
 from directory.models import (
     Child,
     ChildStatus,
@@ -108,6 +109,7 @@ def child_search(
             query_terms=asked,
             request_id=request_id,
         )
+        search_counted(outcome=decision.reason)
         raise SearchRefused(decision.reason, problems)
     terms = weighted_query_terms(query, today=today)
     # Phase 1 looks only at what was typed (a few hundred index rows even at
@@ -145,6 +147,9 @@ def child_search(
         request_id=request_id,
         query_terms=asked,
         result_ids=[r.child_id for r in outcome.results] + hidden,
+    )
+    search_counted(
+        outcome="results" if outcome.results or outcome.restricted else "no_results"
     )
     return outcome
 
