@@ -164,6 +164,17 @@ class NameView:
 
 
 @dataclass(frozen=True, slots=True)
+class CorrectionView:
+    """A data manager's correction of one field (directory/services/corrections.py)."""
+
+    record_type: str  # Provenance.record_type: child, child_name, address
+    field_name: str
+    corrected_at: datetime
+    corrected_by: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class ChildRecord:
     """A decrypted record, filtered by the access policy for one actor."""
 
@@ -182,6 +193,10 @@ class ChildRecord:
     warning_flags: tuple[WarningFlagView, ...] = ()
     hidden_involvements: int = 0
     access_reason: str = field(default="")
+    responsible_authority_id: int | None = None
+    date_of_death: date | None = None
+    #: Filled only for readers who may correct the record (data managers).
+    corrections: tuple[CorrectionView, ...] = ()
 
 
 # Search ------------------------------------------------------------------

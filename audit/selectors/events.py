@@ -1,6 +1,6 @@
 """The events list, its CSV export, and a child's history."""
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
@@ -159,18 +159,24 @@ class EventExport:
     up_to_seq: int
     count: int
 
-    def rows(self) -> Iterator[EventRow]:
+    def rows(self, chunk_size: int = EXPORT_CHUNK) -> Iterator[EventRow]:
         """The events, newest first, fetched in chunks (keyset on seq)."""
         below = self.up_to_seq + 1
         while True:
-            chunk = list(_filtered(self.filters).filter(seq__lt=below)[:EXPORT_CHUNK])
+            chunk = list(_filtered(self.filters).filter(seq__lt=below)[:chunk_size])
             if not chunk:
                 return
             yield from event_rows(chunk)
             below = chunk[-1].seq
 
 
-def events_export(*, actor: Actor, filters: EventFilters) -> EventExport:
+def _export_detail(count: int, file_format: str, filters: EventFilters) -> str:
+    return f"Exported {count} events as {file_format}: {filters.describe()}."[:500]
+
+
+def events_export(
+    *, actor: Actor, filters: EventFilters, file_format: str = "CSV"
+) -> EventExport:
     """Count, then audit (AUDIT_EXPORT: the filters in words and the count).
 
     The export is pinned to the events that existed when it was counted, so
@@ -190,7 +196,7 @@ def events_export(*, actor: Actor, filters: EventFilters) -> EventExport:
         allowed=True,
         reason="auditor",
         child_id=filters.child_id,
-        detail=f"Exported {count} events as CSV: {filters.describe()}."[:500],
+        detail=_export_detail(count, file_format, filters),
     )
     return EventExport(filters=filters, up_to_seq=up_to, count=count)
 
@@ -209,11 +215,27 @@ def child_history(*, actor: Actor, child_id: UUID) -> list[EventRow]:
         reason="auditor",
         child_id=child_id,
     )
-    events = list(
-        AccessEvent.objects.filter(child_id=child_id, action__in=HISTORY_ACTIONS)
-        .order_by("-seq")
-        .defer("query_terms", "result_ids")
-    )
+    return child_events(child_id=child_id)
+
+
+def child_events(
+    *,
+    child_id: UUID,
+    actions: Collection[str] | None = HISTORY_ACTIONS,
+    purpose_details: bool = True,
+) -> list[EventRow]:
+    """The events about one child (of ``actions``; None for every action),
+    newest first, named in bulk; the purpose's detail decrypted when asked.
+
+    Checks no one and audits nothing: for ``child_history`` and the
+    directory's subject access report, which decide and audit first.
+    """
+    events = AccessEvent.objects.filter(child_id=child_id)
+    if actions is not None:
+        events = events.filter(action__in=actions)
+    rows = event_rows(list(events.order_by("-seq").defer("query_terms", "result_ids")))
+    if not purpose_details:
+        return rows
     return [
         EventRow(
             event=row.event,
@@ -224,7 +246,7 @@ def child_history(*, actor: Actor, child_id: UUID) -> list[EventRow]:
             subject_name=row.subject_name,
             purpose_detail=_purpose_detail(row.event),
         )
-        for row in event_rows(events)
+        for row in rows
     ]
 
 
