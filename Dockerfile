@@ -36,6 +36,7 @@ COPY accounts accounts
 COPY audit audit
 COPY directory directory
 COPY ingestion ingestion
+COPY alerts alerts
 COPY templates templates
 COPY static static
 
@@ -51,7 +52,7 @@ RUN key() { python -c 'import base64, os; print(base64.b64encode(os.urandom(32))
        DATABASE_URL="postgres://build@localhost/build" \
        REDIS_URL="redis://localhost:6379/0" \
        python manage.py collectstatic --noinput \
-    && python -m compileall -q contactpoint accounts audit directory ingestion
+    && python -m compileall -q contactpoint accounts audit directory ingestion alerts
 
 USER contactpoint
 EXPOSE 8000

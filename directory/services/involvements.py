@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts.actors import Actor
 from accounts.models import Organisation
 from accounts.roles import Role
+from alerts.triggers import involvement_recorded
 from audit.models import AccessAction
 from audit.services import access_event_change, access_event_record
 from directory.models import (
@@ -273,6 +274,7 @@ def involvement_record(
             record_id=involvement.id,
             field="*",
         )
+    involvement_recorded(actor=actor, child_id=child_id, involvement_id=involvement.id)
     return involvement.id
 
 
