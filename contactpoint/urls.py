@@ -10,16 +10,19 @@ from django.http import (
     HttpResponseBadRequest,
     HttpResponsePermanentRedirect,
     HttpResponseServerError,
+    JsonResponse,
 )
 from django.template import loader
 from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.decorators.http import require_safe
+from django.views.defaults import page_not_found
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAuthenticated
 
 from accounts.views import admin_sign_in, home
+from contactpoint import health, metrics
 from contactpoint.context_processors import govuk_stylesheet
 
 # The admin's own sign-in form would be a second way in: send people to ours.
@@ -46,6 +49,11 @@ def govuk_frontend_asset(request: HttpRequest, path: str) -> HttpResponse:
 
 urlpatterns = [
     path("", home, name="home"),
+    # Operations (docs/operations.md): open without signing in; /metrics
+    # checks its own network allow-list or token.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     re_path(
         r"^assets/(?P<path>(?:fonts|images)/[\w.-]+)$",
         govuk_frontend_asset,
@@ -58,6 +66,7 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("children/", include("directory.urls")),
     path("feeds/", include("ingestion.urls")),
+    path("inbox/", include("alerts.urls")),
     path(
         "accessibility/",
         TemplateView.as_view(template_name="pages/accessibility.html"),
@@ -72,6 +81,7 @@ urlpatterns = [
     path("api/v1/accounts/", include("accounts.api.urls")),
     path("api/v1/children/", include("directory.api.urls")),
     path("api/v1/feeds/", include("ingestion.api.urls")),
+    path("api/v1/audit/", include("audit.api.urls")),
     path(
         "api/schema/",
         SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]),
@@ -107,7 +117,22 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return HttpResponseServerError(_standalone_error_page("500.html"))
 
 
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The API's callers are programs: an unknown API URL (or an id that is
+    not one, like /api/v1/feeds/runs/x/) gets the API's JSON error."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {
+                "detail": "Nothing the caller may see is at this URL.",
+                "code": "not_found",
+            },
+            status=404,
+        )
+    return page_not_found(request, exception)
+
+
 # 403.html and 404.html extend base.html: Django's default handlers render
 # them with the request, so they get the full header and footer.
 handler400 = bad_request
+handler404 = not_found
 handler500 = server_error

@@ -7,22 +7,29 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.actors import api_actor
+from accounts.api.errors import RETRY_AFTER, error_responses
 
 
 class AccountMeApi(APIView):
     """The signed-in person or the token's feed system, with its roles."""
 
-    class OutputSerializer(serializers.Serializer[dict[str, object]]):
+    class AccountSerializer(serializers.Serializer[dict[str, object]]):
         id = serializers.UUIDField()
         username = serializers.CharField()
         roles = serializers.ListField(child=serializers.CharField())
         organisation_ids = serializers.ListField(child=serializers.IntegerField())
 
-    @extend_schema(responses=OutputSerializer, summary="Who am I?")
+    @extend_schema(
+        operation_id="account_me",
+        tags=["Accounts"],
+        parameters=[RETRY_AFTER],
+        responses={200: AccountSerializer, **error_responses(403)},
+        summary="Who am I?",
+    )
     def get(self, request: Request) -> Response:
         actor = api_actor(request)
         return Response(
-            self.OutputSerializer(
+            self.AccountSerializer(
                 {
                     "id": actor.user_id,
                     "username": request.user.get_username(),

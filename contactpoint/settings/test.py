@@ -21,6 +21,12 @@ os.environ.setdefault("CP_FIELD_ENCRYPTION_KEYS", TEST_FIELD_ENCRYPTION_KEYS)
 os.environ.setdefault("CP_FIELD_ENCRYPTION_ACTIVE_VERSION", "1")
 os.environ.setdefault("CP_BLIND_INDEX_KEY", TEST_BLIND_INDEX_KEY)
 os.environ.setdefault("CP_AUDIT_SIGNING_KEY", TEST_AUDIT_SIGNING_KEY)
+# API throttles no test trips by accident (tests/api/test_throttling.py
+# lowers them on purpose).
+os.environ.setdefault("CP_API_RATE_PERSON", "100000/minute")
+os.environ.setdefault("CP_API_RATE_TOKEN", "100000/minute")
+os.environ.setdefault("CP_API_RATE_SEARCH", "100000/minute")
+os.environ.setdefault("CP_API_RATE_AUDIT_EXPORT", "100000/minute")
 # Checkpoint files of this test process only (xdist workers never share one).
 os.environ.setdefault(
     "CP_AUDIT_CHECKPOINT_DIR", tempfile.mkdtemp(prefix="cp-audit-checkpoints-")

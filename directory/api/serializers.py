@@ -4,6 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from directory.forms import FLAG_LABELS, SERVICE_LABELS, phone_validator
 from directory.policies import Purpose
 
 
@@ -12,7 +13,9 @@ class SearchInputSerializer(serializers.Serializer[dict[str, Any]]):
     birth, an age range or a postcode; the rules are directory.search's."""
 
     family_name = serializers.CharField(max_length=100)
-    given_name = serializers.CharField(max_length=100, required=False, default="")
+    given_name = serializers.CharField(
+        max_length=100, required=False, default="", allow_blank=True
+    )
     date_of_birth = serializers.DateField(required=False, allow_null=True, default=None)
     age_from = serializers.IntegerField(
         required=False, allow_null=True, default=None, min_value=0, max_value=25
@@ -143,3 +146,115 @@ class ChildRecordSerializer(serializers.Serializer[Any]):
     hidden_involvements = serializers.IntegerField(
         help_text="Sensitive involvements left out: no consent to share them."
     )
+
+
+# Writes -------------------------------------------------------------------------
+
+#: Organisation ids are 32-bit keys; anything larger is no organisation.
+_MAX_ID = 2**31 - 1
+
+
+class InvolvementRecordInputSerializer(serializers.Serializer[dict[str, Any]]):
+    """The caller's own involvement with the child, as the browser form takes it.
+
+    The caller becomes the named practitioner; the involvement is their
+    organisation's."""
+
+    organisation_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=_MAX_ID,
+        help_text="Needed only when the caller is a practitioner at more than "
+        "one organisation.",
+    )
+    service_type = serializers.ChoiceField(
+        choices=list(SERVICE_LABELS.items()),
+        error_messages={"invalid_choice": "Select one of the services listed."},
+    )
+    practitioner_role = serializers.CharField(
+        max_length=100, help_text="The caller's job title, e.g. class teacher."
+    )
+    started_on = serializers.DateField(help_text="Today or earlier.")
+    phone = serializers.CharField(
+        max_length=32,
+        validators=[phone_validator],
+        help_text="A number other practitioners can reach the caller on.",
+    )
+    email = serializers.EmailField(
+        max_length=254, required=False, default="", allow_blank=True
+    )
+    lead_professional = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="The caller coordinates the support around the child. One "
+        "current lead professional per child, for the services that can hold it.",
+    )
+
+
+class InvolvementRecordedSerializer(serializers.Serializer[Any]):
+    id = serializers.UUIDField(help_text="The new involvement.")
+    child_id = serializers.UUIDField()
+
+
+class InvolvementEndInputSerializer(serializers.Serializer[dict[str, Any]]):
+    ended_on = serializers.DateField(
+        help_text="Today or earlier, and not before the involvement started."
+    )
+
+
+class InvolvementEndedSerializer(serializers.Serializer[Any]):
+    id = serializers.UUIDField()
+    child_id = serializers.UUIDField()
+    ended_on = serializers.DateField()
+
+
+class WarningFlagRaiseInputSerializer(serializers.Serializer[dict[str, Any]]):
+    """A flag in the name of the caller's organisation: who to contact
+    before acting, never why."""
+
+    kind = serializers.ChoiceField(
+        choices=list(FLAG_LABELS.items()),
+        error_messages={"invalid_choice": "Select one of the kinds of flag listed."},
+    )
+    owning_organisation_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=_MAX_ID,
+        help_text="Needed only when the caller works for more than one "
+        "organisation as a practitioner or data manager.",
+    )
+    contact_name = serializers.CharField(
+        max_length=150, help_text="Who to contact: a person or a team."
+    )
+    contact_phone = serializers.CharField(max_length=32, validators=[phone_validator])
+    contact_email = serializers.EmailField(
+        max_length=254, required=False, default="", allow_blank=True
+    )
+    starts_on = serializers.DateField(help_text="Today or earlier.")
+    ends_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="When the flag lapses, if known (it may be in the future).",
+    )
+
+
+class WarningFlagRaisedSerializer(serializers.Serializer[Any]):
+    id = serializers.UUIDField(help_text="The new flag.")
+    child_id = serializers.UUIDField()
+
+
+class WarningFlagEndInputSerializer(serializers.Serializer[dict[str, Any]]):
+    ended_on = serializers.DateField(
+        help_text="Today or earlier, and not before the flag started."
+    )
+
+
+class WarningFlagEndedSerializer(serializers.Serializer[Any]):
+    id = serializers.UUIDField()
+    child_id = serializers.UUIDField()
+    ended_on = serializers.DateField()

@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.actors import api_actor
+from accounts.api.errors import RETRY_AFTER, error_responses
 from directory.views.common import request_id_of
 from ingestion.api.serializers import (
     FileUploadSerializer,
@@ -50,6 +51,9 @@ class FeedFileUploadApi(APIView):
     parser_classes = [MultiPartParser]
 
     @extend_schema(
+        operation_id="feed_file_send",
+        tags=["Feeds"],
+        parameters=[RETRY_AFTER],
         request={"multipart/form-data": FileUploadSerializer},
         responses={
             202: ReceiptSerializer,
@@ -58,10 +62,13 @@ class FeedFileUploadApi(APIView):
                 description="This file was received before (duplicate: true); "
                 "nothing is imported again.",
             ),
-            400: OpenApiResponse(description="No file, or an empty one."),
-            403: OpenApiResponse(description="The caller is not a feed system."),
-            404: OpenApiResponse(
-                description="No such source, or not one of the caller's organisation."
+            **error_responses(
+                400,
+                403,
+                404,
+                e400="No file, or an empty one.",
+                e403="The caller is not a feed system.",
+                e404="No such source, or not one of the caller's organisation.",
             ),
             413: OpenApiResponse(
                 response=RefusedSerializer,
@@ -133,10 +140,13 @@ class FeedFileUploadApi(APIView):
 
 class FeedRunStatusApi(APIView):
     @extend_schema(
+        operation_id="feed_run_get",
+        tags=["Feeds"],
+        parameters=[RETRY_AFTER],
         responses={
             200: RunStatusSerializer,
-            404: OpenApiResponse(
-                description="No such run, or not one the caller may follow."
+            **error_responses(
+                404, e404="No such run, or not one the caller may follow."
             ),
         },
         summary="Follow a feed run",

@@ -1,0 +1,1 @@
+"""The audit API (/api/v1/audit/): auditors export the access log as JSON."""
