@@ -62,7 +62,10 @@ test: install
 		echo "make test: FAILED: pytest collected no tests (exit 5)." >&2; fi; \
 	exit $$status
 
-# lint: ruff (lint and format check), mypy (strict), import-linter contracts.
+# lint: ruff (lint and format check), mypy (strict), import-linter contracts,
+# bandit, `check --deploy` on the production settings, no missing migration,
+# and pip-audit over the lock (skipped, with a notice, where PyPI's
+# vulnerability data cannot be reached).
 # mypy loads the settings, which need a DATABASE_URL (it never connects).
 lint: install
 	$(VENV)/bin/ruff check .
@@ -70,6 +73,15 @@ lint: install
 	DATABASE_URL=$${DATABASE_URL:-postgres://lint@localhost/lint} \
 		$(VENV)/bin/mypy .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/bandit --quiet -c pyproject.toml -r .
+	$(PY) scripts/check_deploy.py
+	# Reads the models and migration files only: the database is never
+	# reached, so Django's warning about its migration history is dropped.
+	DJANGO_SETTINGS_MODULE=contactpoint.settings.test \
+		DATABASE_URL=postgres://lint@127.0.0.1:9/lint REDIS_URL=redis://127.0.0.1:9/0 \
+		$(PY) -W "ignore:Got an error checking a consistent migration history" \
+		manage.py makemigrations --check --dry-run
+	$(PY) scripts/audit_dependencies.py
 
 # bench: the benchmarks (python -m benchmarks).
 bench: install

@@ -36,6 +36,11 @@ PUBLIC_URL_NAMES = frozenset(
         "accessibility",
         "privacy",
         "govuk-frontend-asset",
+        # Liveness and readiness probes, and Prometheus (which checks its own
+        # network allow-list or token): contactpoint/health.py, metrics.py.
+        "healthz",
+        "readyz",
+        "metrics",
     }
 )
 #: Families of public pages: accepting an emailed invitation.

@@ -8,14 +8,16 @@ lacks a checkpoint the database has.
 
 import os
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.db.models import Max
 from django.utils import timezone
 
 from audit.chain import Checkpoint, checkpoint_sign
 from audit.keys import signing_key
-from audit.models import AuditCheckpoint
+from audit.models import AccessEvent, AuditCheckpoint
 from audit.services import chain_head
 
 
@@ -80,3 +82,22 @@ def database_checkpoints() -> Iterator[Checkpoint]:
         yield Checkpoint(
             row.seq, row.entry_hash, row.created_at, row.key_id, row.signature
         )
+
+
+def checkpoint_lag(now: datetime | None = None) -> timedelta | None:
+    """How long the oldest event no signed checkpoint covers has waited.
+
+    None when every event is covered (or there are none): a quiet log gets
+    no new checkpoints, and that is not a fault. The readiness check
+    (contactpoint/health.py) compares this with its limit. Two queries.
+    """
+    covered = AuditCheckpoint.objects.aggregate(seq=Max("seq"))["seq"] or 0
+    oldest = (
+        AccessEvent.objects.filter(seq__gt=covered)
+        .order_by("seq")
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
+    if oldest is None:
+        return None
+    return max(timedelta(0), (now or timezone.now()) - oldest)

@@ -20,6 +20,7 @@ from accounts.actors import Actor
 from audit.models import AccessAction
 from audit.services import access_event_change, access_event_record
 from contactpoint.crypto.fields import unseal
+from contactpoint.metrics import feed_rows_counted
 from directory.policies import Decision, Purpose
 from directory.records import ChildRecord
 from directory.selectors import ChildRecordUnavailable, child_record_get
@@ -265,3 +266,4 @@ def _decide(
             )
             setattr(counters, field, getattr(counters, field) + 1)
         counters.save()
+    feed_rows_counted(states=[locked.state])

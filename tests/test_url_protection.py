@@ -42,6 +42,9 @@ OPEN_TO_ANYONE = {
     "accessibility",
     "privacy",
     "govuk-frontend-asset",
+    "healthz",
+    "readyz",
+    "metrics",
 }
 #: ...and every URL whose name starts with one of these (invitation links).
 OPEN_TO_ANYONE_PREFIXES = ("accounts:invitation-", "invitations:invitation-")

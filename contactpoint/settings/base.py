@@ -7,6 +7,7 @@ asserts hardening on top of this file.
 """
 
 from datetime import timedelta
+from ipaddress import ip_network
 from urllib.parse import urlsplit
 
 import environ
@@ -59,9 +60,14 @@ INSTALLED_APPS = [
     "audit",
     "directory",
     "ingestion",
+    "alerts",
 ]
 
 MIDDLEWARE = [
+    # First: every later middleware's log lines carry the request id, and
+    # the metrics time the whole stack (contactpoint/logs.py, metrics.py).
+    "contactpoint.logs.RequestIdMiddleware",
+    "contactpoint.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -96,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "contactpoint.context_processors.service",
+                "alerts.context_processors.inbox",
                 "csp.context_processors.nonce",
             ],
         },
@@ -254,10 +261,37 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Every error as field errors (400) or {"detail", "code"}: accounts/api/errors.py.
+    "EXCEPTION_HANDLER": "accounts.api.errors.api_exception_handler",
+    # Per person (session) and per feed-system token, plus per-view scopes
+    # (accounts/api/throttling.py); a refused call answers 429 + Retry-After.
+    # Rates are "<number>/<second|minute|hour|day>".
+    "DEFAULT_THROTTLE_CLASSES": [
+        "accounts.api.throttling.CallerRateThrottle",
+        "accounts.api.throttling.CallerScopedRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        # Every call of one person, and of one feed system's token.
+        "person": env.str("CP_API_RATE_PERSON", default="120/minute"),
+        "token": env.str("CP_API_RATE_TOKEN", default="60/minute"),
+        # Searches: the call that could harvest the directory.
+        "search": env.str("CP_API_RATE_SEARCH", default="30/minute"),
+        # Pages of an audit export (100,000 events are 100 pages of 1,000).
+        "audit_export": env.str("CP_API_RATE_AUDIT_EXPORT", default="120/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Child contact directory API",
+    "DESCRIPTION": (
+        "For integrating systems: people with their signed-in session (second "
+        "factor verified; CSRF header on writes), feed systems with their API "
+        "token. Errors are JSON; calls are limited per person and per token "
+        "(429 with Retry-After). See docs/api.md."
+    ),
     "VERSION": "0.1.0",
+    # Request bodies get components of their own, so the schema says which
+    # strings may be empty (minLength) exactly as the API checks them.
+    "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -287,15 +321,59 @@ AUDIT_CHECKPOINT_DIR = env.path(
 #: INSERT and SELECT on the audit tables (audit/privileges.py).
 DATABASE_APP_ROLE = env.str("CP_DATABASE_APP_ROLE", default="contactpoint_app")
 
+# Logs (contactpoint/logs.py, docs/operations.md): one JSON object per line
+# with the request id, or plain lines for people at a terminal (dev.py's
+# default). Messages carry ids, counts and codes, never personal data.
+LOG_FORMAT = env.str("CP_LOG_FORMAT", default="json")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured("CP_LOG_FORMAT must be json or plain.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "contactpoint.logs.RequestIdFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+        },
+        "json": {"()": "contactpoint.logs.JsonLogFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", "INFO")},
 }
+# Workers log through the configuration above, not Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Readiness (/readyz, contactpoint/health.py): the oldest a worker heartbeat
+# (written every minute) and an audit event without a signed checkpoint
+# (checkpoints every five minutes) may be before the service reports itself
+# not ready.
+HEALTH_WORKER_HEARTBEAT_MAX_SECONDS = env.int(
+    "CP_HEALTH_WORKER_HEARTBEAT_MAX_SECONDS", default=5 * 60
+)
+HEALTH_AUDIT_CHECKPOINT_MAX_SECONDS = env.int(
+    "CP_HEALTH_AUDIT_CHECKPOINT_MAX_SECONDS", default=15 * 60
+)
+# /metrics (contactpoint/metrics.py) answers only clients in these networks
+# (CIDR, comma-separated) or with "Authorization: Bearer <CP_METRICS_TOKEN>";
+# nobody when neither is set. Behind a proxy on the same host every client
+# looks local: use the token there, never 127.0.0.1/32.
+METRICS_ALLOWED_NETWORKS = env.list("CP_METRICS_ALLOWED_NETWORKS", default=[])
+try:
+    METRICS_ALLOWED_NETWORKS = [
+        str(ip_network(network.strip(), strict=False))
+        for network in METRICS_ALLOWED_NETWORKS
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"CP_METRICS_ALLOWED_NETWORKS: {exc}") from None
+METRICS_TOKEN = env.str("CP_METRICS_TOKEN", default="")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("CP_METRICS_TOKEN must be at least 32 characters.")
 
 # Data feeds (ingestion/). Files larger than this, or with more children, are
 # refused with a message saying how to split them.
@@ -306,3 +384,10 @@ FEED_CHUNK_ROWS = env.int("CP_FEED_CHUNK_ROWS", default=1_000)
 # Each feed source with a drop folder reads files from <this>/<folder>/ every
 # night; a picked-up file moves to <this>/<folder>/received/.
 FEED_DROP_DIR = env.path("CP_FEED_DROP_DIR", default=BASE_DIR / "var" / "feed-drop")
+
+# Alerts (alerts/, docs/alerts.md). Openings of a flagged record (and new
+# involvements) within this many minutes of the first join one alert per
+# person and child, whose e-mail goes once; alerts older than
+# ALERT_KEEP_DAYS are deleted nightly (the access log keeps the record).
+ALERT_BATCH_MINUTES = env.int("CP_ALERT_BATCH_MINUTES", default=60)
+ALERT_KEEP_DAYS = env.int("CP_ALERT_KEEP_DAYS", default=90)

@@ -1,8 +1,6 @@
 """What every practitioner page shares."""
 
-import re
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -16,6 +14,7 @@ from django.views.decorators.cache import never_cache
 
 from accounts.actors import Actor, request_actor
 from accounts.models import User
+from contactpoint.logs import current_request_id, request_id_choose
 from directory.policies import Purpose
 
 P = ParamSpec("P")
@@ -27,7 +26,6 @@ PURPOSE_GRANT_SECONDS = 15 * 60
 #: Only codes and ids: the free-text reason is in the (encrypted) audit log,
 #: never in the session table.
 GRANTS_SESSION_KEY = "cp_directory_grants"
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class AuthenticatedRequest(HttpRequest):
@@ -57,9 +55,13 @@ def directory_view(
 
 
 def request_id_of(request: HttpRequest) -> str:
-    """The load balancer's request id when it sent a sensible one, else a new one."""
-    given = request.headers.get("X-Request-ID", "")
-    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+    """The load balancer's request id when it sent a sensible one, else a new one.
+
+    The same id as the request's log lines (contactpoint/logs.py's middleware).
+    """
+    return current_request_id() or request_id_choose(
+        request.headers.get("X-Request-ID", "")
+    )
 
 
 @dataclass(frozen=True, slots=True)
