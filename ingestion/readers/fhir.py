@@ -243,12 +243,14 @@ def _given(name: Mapping[str, object]) -> str:
 
 def _names(names: list[dict[str, object]]) -> dict[str, str]:
     def with_use(use: str) -> dict[str, object] | None:
-        return next((name for name in names if name.get("use") == use), None)
+        return next((name for name in names if _text(name.get("use")) == use), None)
 
     current = (
         with_use("official")
         or with_use("usual")
-        or next((n for n in names if n.get("use") not in _FORMER_NAME_USES), None)
+        or next(
+            (n for n in names if _text(n.get("use")) not in _FORMER_NAME_USES), None
+        )
     )
     if current is None:
         return {}
@@ -258,7 +260,7 @@ def _names(names: list[dict[str, object]]) -> dict[str, str]:
         (
             former
             for name in names
-            if name.get("use") in _FORMER_NAME_USES
+            if _text(name.get("use")) in _FORMER_NAME_USES
             and (former := _text(name.get("family")))
             and former.casefold() != family.casefold()
         ),
@@ -275,9 +277,12 @@ def _current_address(addresses: list[dict[str, object]]) -> dict[str, object] | 
     current = [
         address
         for address in addresses
-        if address.get("use") not in _NOT_CURRENT_ADDRESS_USES and not _ended(address)
+        if _text(address.get("use")) not in _NOT_CURRENT_ADDRESS_USES
+        and not _ended(address)
     ]
-    return min(current, key=lambda address: address.get("use") != "home", default=None)
+    return min(
+        current, key=lambda address: _text(address.get("use")) != "home", default=None
+    )
 
 
 def _address(addresses: list[dict[str, object]]) -> dict[str, str]:
