@@ -32,9 +32,10 @@ from accounts.models import Organisation
 from audit.models import AccessAction
 from audit.services import access_event_record
 from contactpoint.crypto.fields import binding, seal_value, unseal
+from contactpoint.metrics import feed_rows_counted
 from directory.records import ChildChanges, NewChild, Source
 from directory.selectors.feeds import (
-    feed_candidates,
+    FeedBlocking,
     feed_child_states,
     feed_identifier_holders,
     feed_vocabulary,
@@ -265,6 +266,16 @@ def feed_run_process(run_id: UUID) -> FeedRun:
         repeated = find_duplicates(valid)
         FeedRun.objects.filter(pk=run.pk).update(total_rows=len(parsed.rows))
         chunk = settings.FEED_CHUNK_ROWS
+        state = _RunState(
+            blocking=FeedBlocking(),
+            seen={
+                child_id
+                for child_id in FeedRow.objects.filter(
+                    run=run, child_id__isnull=False
+                ).values_list("child_id", flat=True)
+                if child_id is not None
+            },
+        )
         try:
             for start in range(run.rows_done, len(parsed.rows), chunk):
                 _chunk_apply(
@@ -273,6 +284,7 @@ def feed_run_process(run_id: UUID) -> FeedRun:
                     checked[start : start + chunk],
                     repeated,
                     start,
+                    state=state,
                 )
         except OperationalError:
             raise  # transient (connection, deadlock): the task retries it
@@ -398,6 +410,17 @@ def feed_source_for_writes(run: FeedRun) -> Source:
 
 
 @dataclass
+class _RunState:
+    """What one worker keeps between the chunks of a run: the posting lists
+    and profiles blocking has read, and every child the run's rows name so far
+    (read from the committed rows when a run starts or resumes, then kept up
+    as chunks commit), so a later row for the same child goes to review."""
+
+    blocking: FeedBlocking
+    seen: set[UUID]
+
+
+@dataclass
 class _ChunkResult:
     rows: list[FeedRow]
     created: list[tuple[FeedRow, NewChild]]
@@ -410,13 +433,15 @@ def _chunk_apply(
     checked: Sequence[ValidRecord | Rejection],
     repeated: dict[int, Rejection],
     start: int,
+    *,
+    state: _RunState,
 ) -> None:
     """Match, plan and apply one chunk, its rows and the checkpoint: one transaction."""
     with transaction.atomic():
         locked = FeedRun.objects.select_for_update().get(pk=run.pk)
         if locked.rows_done != start:
             return  # another attempt committed this chunk already
-        result = _chunk_plan(run, raw, checked, repeated)
+        result = _chunk_plan(run, raw, checked, repeated, state)
         writes = feed_source_for_writes(run)
         created_ok = _create_children(result, writes)
         child_changes_apply(result.changes, source=writes, today=timezone.localdate())
@@ -444,6 +469,8 @@ def _chunk_apply(
         locked.waiting += waiting
         locked.heartbeat_at = timezone.now()
         locked.save()
+    state.seen.update(row.child_id for row in result.rows if row.child_id)
+    feed_rows_counted(states=[row.state for row in result.rows])
     logger.info(
         "feed run %s: rows %d-%d committed", run.pk, start + 1, start + len(raw)
     )
@@ -454,6 +481,7 @@ def _chunk_plan(
     raw: Sequence[RawRow],
     checked: Sequence[ValidRecord | Rejection],
     repeated: dict[int, Rejection],
+    state: _RunState,
 ) -> _ChunkResult:
     rows: list[FeedRow] = []
     to_match: list[ValidRecord] = []
@@ -466,7 +494,9 @@ def _chunk_plan(
             to_match.append(item)
     matches = _identified(to_match)
     rest = [r for r in to_match if r.position not in matches]
-    found = feed_candidates({r.position: blocking_terms(r.child) for r in rest})
+    found = state.blocking.candidates(
+        {r.position: blocking_terms(r.child) for r in rest}
+    )
     for r in rest:
         candidates = found.get(r.position, [])
         matches[r.position] = match_record(
@@ -484,13 +514,7 @@ def _chunk_plan(
     raw_by_position = {r.position: r for r in raw}
     result = _ChunkResult(rows=rows, created=[], changes=[])
     # A child this run already linked in an earlier chunk counts as seen.
-    seen: set[UUID] = {
-        child_id
-        for child_id in FeedRow.objects.filter(
-            run=run, child_id__in=linked
-        ).values_list("child_id", flat=True)
-        if child_id is not None
-    }
+    seen = state.seen & linked
     for record in to_match:
         match = matches[record.position]
         source_row = raw_by_position[record.position]

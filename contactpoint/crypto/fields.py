@@ -141,6 +141,20 @@ def unseal(instance: models.Model, field_name: str) -> str | None:
     )
 
 
+def unseal_value(binding_: Binding, token: bytes | memoryview | None) -> str | None:
+    """Decrypt a token read without its model instance (``values_list``), for
+    the row and column ``binding_`` names; raises DecryptionError on any
+    failure, like ``unseal``."""
+    if token is None:
+        return None
+    return field_cipher().decrypt(
+        table=binding_.table,
+        column=binding_.column,
+        row_id=binding_.row_id,
+        token=bytes(token),
+    )
+
+
 def blind_index(index: BlindIndex, transformed: str) -> int:
     """The stored value of ``index`` for an already-transformed input."""
     return index_value(blind_index_root(), index, transformed)

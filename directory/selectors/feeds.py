@@ -14,15 +14,13 @@ from django.db import connection
 
 from accounts.actors import Actor
 from contactpoint.crypto.blind_index import BlindIndex
-from contactpoint.crypto.fields import blind_index, unseal
+from contactpoint.crypto.fields import binding, blind_index, unseal_value
 from directory.models import (
     Address,
     Child,
     ChildStatus,
     FlagKind,
-    Involvement,
     ServiceType,
-    WarningFlag,
 )
 from directory.policies import ChildRecordFacts, Purpose, decide_child_record_view
 from directory.records import (
@@ -31,70 +29,181 @@ from directory.records import (
     InvolvementState,
     MatchProfile,
 )
-from directory.selectors.reading import match_profile_decode
+from directory.search_index import rank_members
+from directory.selectors.reading import match_profile_decode, match_profile_unseal
 
-#: Per row, the candidates sharing the most index weight (best per index,
-#: summed over indexes: the rule of search blocking), at most ``limit``.
-_FEED_CANDIDATES_SQL = """
-SELECT pos, child_id
-FROM (
-    SELECT pos, child_id,
-           row_number() OVER (PARTITION BY pos ORDER BY sum(weight) DESC, child_id)
-               AS rank
-    FROM (
-        SELECT q.pos, e.child_id, q.index, max(q.weight) AS weight
-        FROM unnest(%s::integer[], %s::smallint[], %s::bigint[], %s::integer[])
-             AS q(pos, index, value, weight)
-        -- LATERAL: one index lookup per term. With thousands of terms a plain
-        -- join tempts the planner into hashing the whole index table.
-        CROSS JOIN LATERAL (
-            SELECT child_id FROM directory_blindindexentry
-            WHERE index = q.index AND value = q.value
-            OFFSET 0  -- keeps the planner from flattening this into a join
-        ) AS e
-        GROUP BY q.pos, e.child_id, q.index
-    ) AS best_per_index
-    GROUP BY pos, child_id
-) AS ranked
-WHERE rank <= %s
+#: Each wanted posting list as one bytea: the children's 16-byte ids, end to
+#: end. LATERAL: one index-only lookup per (index, value).
+_POSTINGS_SQL = """
+SELECT q.index, q.value, e.ids
+FROM unnest(%s::smallint[], %s::bigint[]) AS q(index, value)
+CROSS JOIN LATERAL (
+    SELECT string_agg(uuid_send(child_id), ''::bytea) AS ids
+    FROM directory_blindindexentry
+    WHERE index = q.index AND value = q.value
+) AS e
 """
 
+#: Entries written since the last look, for the posting lists already held.
+_CATCH_UP_SQL = """
+SELECT index, value, uuid_send(child_id)
+FROM directory_blindindexentry
+WHERE id > %s AND index = ANY(%s)
+"""
 
-def feed_candidates(
-    terms_by_row: Mapping[int, Mapping[tuple[BlindIndex, str], int]],
-    *,
-    limit: int = 10,
-) -> dict[int, list[tuple[MatchProfile, bool]]]:
-    """For each row (by position), the active children sharing its index terms,
-    best first: (decrypted match profile, shielded). Two queries for the
-    whole batch: one index-only blocking query, one load of the profiles."""
-    positions: list[int] = []
-    codes: list[int] = []
-    values: list[int] = []
-    weights: list[int] = []
-    for position, terms in terms_by_row.items():
-        for (index, transformed), weight in terms.items():
-            positions.append(position)
-            codes.append(index.code)
-            values.append(blind_index(index, transformed))
-            weights.append(weight)
-    if not positions:
-        return {}
-    with connection.cursor() as cursor:
-        cursor.execute(_FEED_CANDIDATES_SQL, [positions, codes, values, weights, limit])
-        pairs = cursor.fetchall()
-    ids = {child_id for _, child_id in pairs}
-    loaded = {
-        child.id: (match_profile_decode(child), child.shielded)
-        for child in Child.unaudited.filter(pk__in=ids, status=ChildStatus.ACTIVE).only(
-            "id", "match_profile", "shielded"
-        )
-    }
-    found: dict[int, list[tuple[MatchProfile, bool]]] = defaultdict(list)
-    for position, child_id in pairs:
-        if child_id in loaded:
-            found[position].append(loaded[child_id])
-    return dict(found)
+_MAX_ENTRY_ID_SQL = "SELECT coalesce(max(id), 0) FROM directory_blindindexentry"
+
+#: How far below the newest entry id seen a catch-up looks again: ids are
+#: taken when a row is written, so a transaction that wrote entries before
+#: the last look may commit after it (another run's chunk, a merge).
+CATCH_UP_MARGIN = 5_000
+
+#: Decrypted profiles a run keeps; past this the cache starts again.
+PROFILE_CACHE_SIZE = 50_000
+
+IdBytes = bytes
+Key = tuple[int, int]
+
+
+class FeedBlocking:
+    """Demographic blocking for one feed run: which active children each row
+    is compared with, best first, by the ranking rule of
+    ``directory.search_index.rank_members`` (documented in
+    ``ingestion.pipeline.blocking``).
+
+    The truncated indexes hold few values (2^10 + 2 x 2^12 for the
+    demographic ones), each shared by hundreds of children at a million, and
+    a night's feed asks for most of them many times over. So the run fetches
+    each (index, value) posting list once, as one bytea of child ids, keeps
+    it, and ranks in Python; a database GROUP BY over every (row, child)
+    pair cost ten times as much (docs/benchmarks.md). Before each batch the
+    entries written since the last look (children this or another run
+    created or re-indexed) are added to the lists held, and those children's
+    decrypted profiles dropped. An entry deleted meanwhile (a merge, a
+    re-index) can leave a child in a list it no longer belongs to: it is
+    then only compared needlessly, as profiles are read afresh and only
+    active children kept. Read as the run; the run audits (module docstring).
+    """
+
+    def __init__(self, *, limit: int = 10) -> None:
+        self._limit = limit
+        self._postings: dict[Key, frozenset[IdBytes]] = {}
+        self._profiles: dict[IdBytes, tuple[MatchProfile, bool] | None] = {}
+        self._seen_entry_id: int | None = None
+
+    def candidates(
+        self, terms_by_row: Mapping[int, Mapping[tuple[BlindIndex, str], int]]
+    ) -> dict[int, list[tuple[MatchProfile, bool]]]:
+        """For each row (by position): (decrypted match profile, shielded) of
+        the active children sharing its terms, best first, at most ``limit``.
+        At most four queries for the whole batch."""
+        keyed: dict[int, list[tuple[Key, int]]] = {
+            position: [
+                ((index.code, blind_index(index, transformed)), weight)
+                for (index, transformed), weight in terms.items()
+            ]
+            for position, terms in terms_by_row.items()
+        }
+        if not any(keyed.values()):
+            return {}
+        self._catch_up()
+        self._fetch({key for keys in keyed.values() for key, _ in keys})
+        ranked: dict[int, list[IdBytes]] = {}
+        for position, keys in keyed.items():
+            per_index: dict[int, tuple[int, frozenset[IdBytes]]] = {}
+            for key, weight in keys:
+                held = per_index.get(key[0])
+                members = self._postings[key]
+                per_index[key[0]] = (
+                    (weight, members) if held is None else (weight, held[1] | members)
+                )
+            ranked[position] = [
+                child for child, _ in rank_members(per_index.values(), self._limit)
+            ]
+        self._load_profiles({child for ids in ranked.values() for child in ids})
+        found: dict[int, list[tuple[MatchProfile, bool]]] = {}
+        for position, ids in ranked.items():
+            loaded = [p for child in ids if (p := self._profiles.get(child))]
+            if loaded:
+                found[position] = loaded
+        return found
+
+    def _catch_up(self) -> None:
+        with connection.cursor() as cursor:
+            if self._seen_entry_id is None:
+                cursor.execute(_MAX_ENTRY_ID_SQL)
+                self._seen_entry_id = int(cursor.fetchone()[0])
+                return
+            if not self._postings:
+                return
+            cursor.execute(
+                _CATCH_UP_SQL,
+                [
+                    self._seen_entry_id - CATCH_UP_MARGIN,
+                    sorted({code for code, _ in self._postings}),
+                ],
+            )
+            newer = cursor.fetchall()
+            cursor.execute(_MAX_ENTRY_ID_SQL)
+            self._seen_entry_id = int(cursor.fetchone()[0])
+        added: dict[Key, set[IdBytes]] = defaultdict(set)
+        for code, value, child in newer:
+            self._profiles.pop(bytes(child), None)
+            if (code, value) in self._postings:
+                added[(code, value)].add(bytes(child))
+        for key, children in added.items():
+            self._postings[key] = self._postings[key] | children
+
+    def _fetch(self, keys: set[Key]) -> None:
+        missing = sorted(keys - self._postings.keys())
+        if not missing:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _POSTINGS_SQL,
+                [[code for code, _ in missing], [value for _, value in missing]],
+            )
+            for code, value, ids in cursor.fetchall():
+                blob = bytes(ids or b"")
+                self._postings[(code, value)] = frozenset(
+                    blob[i : i + 16] for i in range(0, len(blob), 16)
+                )
+
+    def _load_profiles(self, children: set[IdBytes]) -> None:
+        missing = children - self._profiles.keys()
+        if not missing:
+            return
+        if len(self._profiles) + len(missing) > PROFILE_CACHE_SIZE:
+            self._profiles.clear()
+        for child_id in missing:
+            self._profiles[child_id] = None  # not active (or gone) unless loaded
+        for child in Child.unaudited.filter(
+            pk__in=[UUID(bytes=c) for c in missing], status=ChildStatus.ACTIVE
+        ).only("id", "match_profile", "shielded"):
+            self._profiles[child.id.bytes] = (
+                match_profile_decode(child),
+                child.shielded,
+            )
+
+
+_CURRENT_POSTCODES_SQL = """
+SELECT id, child_id, postcode FROM directory_address
+WHERE child_id = ANY(%s::uuid[]) AND is_current
+"""
+
+_OPEN_INVOLVEMENTS_SQL = """
+SELECT id, child_id, organisation_id, service_type, started_on
+FROM directory_involvement
+WHERE child_id = ANY(%s::uuid[]) AND organisation_id = ANY(%s::integer[])
+  AND ended_on IS NULL
+"""
+
+_OPEN_FLAGS_SQL = """
+SELECT id, child_id, kind, owning_organisation_id, starts_on
+FROM directory_warningflag
+WHERE child_id = ANY(%s::uuid[]) AND owning_organisation_id = ANY(%s::integer[])
+  AND ends_on IS NULL
+"""
 
 
 def feed_child_states(
@@ -102,58 +211,61 @@ def feed_child_states(
 ) -> dict[UUID, FeedChildState]:
     """The current state of each active child that a feed row may change: its
     profile, current postcode, and the open involvements and flags of the
-    feed's organisations (the only ones a feed may add to or end)."""
-    children = {
-        child.id: child
-        for child in Child.unaudited.filter(
-            pk__in=child_ids, status=ChildStatus.ACTIVE
-        ).only("id", "match_profile", "shielded")
-    }
+    feed's organisations (the only ones a feed may add to or end). Raw SQL
+    over arrays: four queries for a chunk's thousand children, none of them
+    compiled by the ORM a thousand parameters at a time."""
+    children = _active_profiles(child_ids)
+    ids, organisations = list(children), list(organisation_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(_CURRENT_POSTCODES_SQL, [ids])
+        addresses = cursor.fetchall()
+        cursor.execute(_OPEN_INVOLVEMENTS_SQL, [ids, organisations])
+        open_involvements = cursor.fetchall()
+        cursor.execute(_OPEN_FLAGS_SQL, [ids, organisations])
+        open_flags = cursor.fetchall()
     postcodes = {
-        address.child_id: unseal(address, "postcode")
-        for address in Address.unaudited.filter(
-            child_id__in=children, is_current=True
-        ).only("id", "child_id", "postcode")
+        child_id: unseal_value(
+            binding(Address, "postcode", pk=address_id, owner=child_id), token
+        )
+        for address_id, child_id, token in addresses
     }
     involvements: dict[UUID, list[InvolvementState]] = defaultdict(list)
-    for involvement in Involvement.unaudited.filter(
-        child_id__in=children,
-        organisation_id__in=organisation_ids,
-        ended_on__isnull=True,
-    ).only("id", "child_id", "organisation_id", "service_type", "started_on"):
-        involvements[involvement.child_id].append(
+    for (
+        involvement_id,
+        child_id,
+        organisation_id,
+        service,
+        started,
+    ) in open_involvements:
+        involvements[child_id].append(
             InvolvementState(
-                id=involvement.id,
-                organisation_id=involvement.organisation_id,
-                service_type=involvement.service_type,
-                started_on=involvement.started_on,
+                id=involvement_id,
+                organisation_id=organisation_id,
+                service_type=service,
+                started_on=started,
                 ended_on=None,
             )
         )
     flags: dict[UUID, list[FlagState]] = defaultdict(list)
-    for flag in WarningFlag.unaudited.filter(
-        child_id__in=children,
-        owning_organisation_id__in=organisation_ids,
-        ends_on__isnull=True,
-    ).only("id", "child_id", "kind", "owning_organisation_id", "starts_on"):
-        flags[flag.child_id].append(
+    for flag_id, child_id, kind, organisation_id, starts in open_flags:
+        flags[child_id].append(
             FlagState(
-                id=flag.id,
-                kind=flag.kind,
-                owning_organisation_id=flag.owning_organisation_id,
-                starts_on=flag.starts_on,
+                id=flag_id,
+                kind=kind,
+                owning_organisation_id=organisation_id,
+                starts_on=starts,
                 ends_on=None,
             )
         )
     return {
         child_id: FeedChildState(
-            profile=match_profile_decode(child),
-            shielded=child.shielded,
+            profile=profile,
+            shielded=shielded,
             current_postcode=postcodes.get(child_id),
             involvements=tuple(involvements[child_id]),
             flags=tuple(flags[child_id]),
         )
-        for child_id, child in children.items()
+        for child_id, (profile, shielded) in children.items()
     }
 
 
@@ -172,15 +284,41 @@ def feed_vocabulary() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(ServiceType.values), frozenset(FlagKind.values)
 
 
+#: The active bucket members of each row's identifier value, with the token
+#: of the field the row asks about (the NHS number, else the UPN).
 _HOLDERS_SQL = """
-SELECT q.pos, e.child_id
-FROM unnest(%s::integer[], %s::smallint[], %s::bigint[]) AS q(pos, index, value)
+SELECT q.pos, c.id, CASE WHEN q.nhs THEN c.nhs_number ELSE c.upn END
+FROM unnest(%s::integer[], %s::smallint[], %s::bigint[], %s::boolean[])
+     AS q(pos, index, value, nhs)
 CROSS JOIN LATERAL (
     SELECT child_id FROM directory_blindindexentry
     WHERE index = q.index AND value = q.value
     OFFSET 0
 ) AS e
+JOIN directory_child AS c ON c.id = e.child_id AND c.status = %s
 """
+
+_PROFILES_SQL = """
+SELECT id, match_profile, shielded FROM directory_child
+WHERE id = ANY(%s::uuid[]) AND status = %s
+"""
+
+
+def _active_profiles(
+    child_ids: Collection[UUID],
+) -> dict[UUID, tuple[MatchProfile, bool]]:
+    """Decrypted match profiles of those of ``child_ids`` that are active.
+    Raw SQL: a ``pk__in`` of thousands of uuids costs Django more to compile
+    than PostgreSQL to answer."""
+    if not child_ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(_PROFILES_SQL, [list(child_ids), ChildStatus.ACTIVE.value])
+        rows = cursor.fetchall()
+    return {
+        child_id: (match_profile_unseal(child_id, token), shielded)
+        for child_id, token, shielded in rows
+    }
 
 
 def feed_identifier_holders(
@@ -202,28 +340,25 @@ def feed_identifier_holders(
                 positions,
                 [wanted[p][0].code for p in positions],
                 [blind_index(wanted[p][0], wanted[p][1]) for p in positions],
+                [wanted[p][3] == "nhs_number" for p in positions],
+                ChildStatus.ACTIVE.value,
             ],
         )
-        pairs = cursor.fetchall()
-    fields = {field for _, _, _, field in wanted.values()}
-    children = {
-        child.id: child
-        for child in Child.unaudited.filter(
-            pk__in={child_id for _, child_id in pairs}, status=ChildStatus.ACTIVE
-        ).only("id", "match_profile", "shielded", *fields)
-    }
+        members = cursor.fetchall()
     decrypted: dict[tuple[UUID, str], str | None] = {}
-    found: dict[int, list[tuple[MatchProfile, bool]]] = defaultdict(list)
-    for position, child_id in pairs:
-        child = children.get(child_id)
-        if child is None:
-            continue
+    matched: list[tuple[int, UUID]] = []
+    for position, child_id, token in members:
         _, _, identifier, field = wanted[position]
         key = (child_id, field)
         if key not in decrypted:
-            decrypted[key] = unseal(child, field)
+            decrypted[key] = unseal_value(binding(Child, field, pk=child_id), token)
         if decrypted[key] == identifier:
-            found[position].append((match_profile_decode(child), child.shielded))
+            matched.append((position, child_id))
+    profiles = _active_profiles({child_id for _, child_id in matched})
+    found: dict[int, list[tuple[MatchProfile, bool]]] = defaultdict(list)
+    for position, child_id in matched:
+        if child_id in profiles:
+            found[position].append(profiles[child_id])
     return dict(found)
 
 

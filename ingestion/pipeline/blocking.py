@@ -8,9 +8,10 @@ every postcode and both identifiers of the record, as given: no widening
 (no date variants, no spelling confusions), because a feed row is compared
 field by field afterwards and its identifiers usually find the child alone.
 
-Ranking rule (the same as ``_CANDIDATES_SQL`` in
-``directory.selectors.searching``, which the database version uses over the
-truncated HMAC values):
+Ranking rule (``directory.search_index.rank_members``; the same as
+``_CANDIDATES_SQL`` in ``directory.selectors.searching`` for searches; feed
+runs apply it to the posting lists of the truncated HMAC values that
+``directory.selectors.feeds.FeedBlocking`` keeps for the run):
 
 1. each term weighs its index's truncation bits (``index.bits``: family +
    birth year 10, given name + date of birth 12, family + postcode district
@@ -30,7 +31,13 @@ from uuid import UUID
 
 from contactpoint.crypto.blind_index import BlindIndex
 from directory.records import MatchProfile, NewChild
-from directory.search_index import NHS_NUMBER, UPN, IndexInputs, index_terms
+from directory.search_index import (
+    NHS_NUMBER,
+    UPN,
+    IndexInputs,
+    index_terms,
+    rank_members,
+)
 from ingestion.pipeline.records import Candidate
 
 Term = tuple[BlindIndex, str]
@@ -101,21 +108,6 @@ def identifier_lookup(
     return index, transformed, value, field
 
 
-def rank_blocked(
-    shared: Iterable[tuple[UUID, Term, int]], limit: int
-) -> list[tuple[UUID, int]]:
-    """(child id, blocking weight) for children sharing terms, by the ranking
-    rule of the module docstring: best weight per index, summed, highest
-    first, ties by child id; at most ``limit``."""
-    best: dict[UUID, dict[int, int]] = defaultdict(dict)
-    for child_id, (index, _), weight in shared:
-        per_index = best[child_id]
-        per_index[index.code] = max(per_index.get(index.code, 0), weight)
-    totals = [(child_id, sum(codes.values())) for child_id, codes in best.items()]
-    totals.sort(key=lambda item: (-item[1], item[0]))
-    return totals[: max(limit, 0)]
-
-
 class MemoryChildIndex:
     """Existing children and their blocking terms, in memory.
 
@@ -138,9 +130,9 @@ class MemoryChildIndex:
 
     def candidates(self, child: NewChild, limit: int = 10) -> list[Candidate]:
         """Children sharing blocking terms with ``child``, best first."""
-        shared = (
-            (child_id, term, weight)
-            for term, weight in blocking_terms(child).items()
-            for child_id in self._postings.get(term, ())
-        )
-        return [self._children[cid] for cid, _ in rank_blocked(shared, limit)]
+        members: dict[int, tuple[int, list[UUID]]] = {}
+        for term, weight in blocking_terms(child).items():
+            found = members.setdefault(term[0].code, (weight, []))[1]
+            found.extend(self._postings.get(term, ()))
+        ranked = rank_members(members.values(), limit)
+        return [self._children[child_id] for child_id, _ in ranked]

@@ -171,9 +171,9 @@ def test_declared_budget_table() -> None:
         "date_of_birth": (22.0, 2.86),
         "family_name": (22.0, 2.86),
         "given_names": (12.0, 2929.69),
-        "nhs_number": (16.0, 183.11),
+        "nhs_number": (22.0, 2.86),
         "postcode": (12.0, 2929.69),
-        "upn": (16.0, 183.11),
+        "upn": (22.0, 2.86),
     }
 
 

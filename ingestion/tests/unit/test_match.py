@@ -5,14 +5,21 @@ from math import log2
 from uuid import UUID
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from directory.records import NewAddress, NewChild, NewName
-from directory.search_index import FAMILY_DISTRICT, GIVEN_DOB, NHS_NUMBER, UPN
+from directory.search_index import (
+    FAMILY_DISTRICT,
+    GIVEN_DOB,
+    NHS_NUMBER,
+    UPN,
+    rank_members,
+)
 from ingestion.pipeline.blocking import (
     MemoryChildIndex,
     blocking_terms,
     profile_from_child,
-    rank_blocked,
 )
 from ingestion.pipeline.match import (
     LOWER,
@@ -112,10 +119,19 @@ def test_blocking_covers_every_name_and_address_of_the_record():
 
 def test_ranking_sums_the_best_weight_per_index_then_orders_by_child_id():
     a, b, c = UUID(int=3), UUID(int=1), UUID(int=2)
-    t1, t2 = (GIVEN_DOB, "x"), (GIVEN_DOB, "y")
-    shared = [(a, t1, 12), (a, t2, 12), (b, t1, 12), (c, (NHS_NUMBER, "n"), 16)]
-    assert rank_blocked(shared, limit=10) == [(c, 16), (b, 12), (a, 12)]
-    assert rank_blocked(shared, limit=1) == [(c, 16)]
+    # a is under two terms of the given-name index: it counts once.
+    per_index = [(12, [a, b, a]), (16, [c])]
+    assert rank_members(per_index, limit=10) == [(c, 16), (b, 12), (a, 12)]
+    assert rank_members(per_index, limit=1) == [(c, 16)]
+    # Sharing two indexes beats either alone; the 16 bytes sort as the ids do.
+    per_index = [(10, [a, b]), (12, [a]), (16, [c])]
+    assert rank_members(per_index, limit=2) == [(a, 22), (c, 16)]
+    as_bytes = [(w, [x.bytes for x in ids]) for w, ids in per_index]
+    assert rank_members(as_bytes, limit=3) == [
+        (a.bytes, 22),
+        (c.bytes, 16),
+        (b.bytes, 10),
+    ]
 
 
 def test_memory_index_ranks_the_child_sharing_most_first_and_never_hashes(
@@ -334,3 +350,27 @@ def test_the_same_child_offered_twice_is_scored_once():
     held = _held(1)
     match = match_record(_record(), [held, held])
     assert len(match.candidates) == 1
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([10, 12, 16, 22]),
+            st.lists(st.integers(min_value=0, max_value=40), max_size=30),
+        ),
+        max_size=5,
+    ),
+    st.integers(min_value=0, max_value=12),
+)
+def test_ranking_agrees_with_sorting_everyone(per_index, limit):
+    """The intersections-and-heaps ranking equals the obvious one: every
+    child's summed weight (each index once), sorted by weight then id."""
+    as_ids = [(w, [UUID(int=n) for n in ids]) for w, ids in per_index]
+    totals: dict[UUID, int] = {}
+    for weight, ids in as_ids:
+        for child in set(ids):
+            totals[child] = totals.get(child, 0) + weight
+    expected = sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    assert rank_members(as_ids, limit) == expected
+    as_sets = [(w, frozenset(x.bytes for x in ids)) for w, ids in as_ids]
+    assert rank_members(as_sets, limit) == [(c.bytes, w) for c, w in expected]
