@@ -34,7 +34,7 @@ from directory.services.child_records import ChildRecordInvalid, child_records_c
 from directory.services.feed_changes import child_changes_apply
 from ingestion.models import FeedRow, FeedRun, RowOutcome, RowState
 from ingestion.pipeline.blocking import IDENTIFIER_INDEXES, identifier_lookup
-from ingestion.pipeline.plan import plan_changes
+from ingestion.pipeline.plan import creation_problem, plan_changes
 from ingestion.pipeline.records import Rejection, ValidRecord
 from ingestion.pipeline.validate import validate
 from ingestion.policies import decide_feed_manage
@@ -207,10 +207,11 @@ def _decide(
             )
         run = row.run
         writes = feed_source_for_writes(run)
+        today = timezone.localdate()
         record = None
         if decision != Decide.DISMISS:
             raw = raw_row_from_json(unseal(locked, "payload") or "")
-            checked = validate(raw, validation_context(run.source))
+            checked = validate(raw, validation_context(run.source, today))
             if isinstance(checked, Rejection):
                 raise ReviewRefused(
                     "row_invalid",
@@ -218,6 +219,12 @@ def _decide(
                     "names may have closed). Ask the sender for a corrected file.",
                 )
             record = checked
+        if (
+            decision == Decide.NEW
+            and record is not None
+            and (problem := creation_problem(record.child.date_of_birth, today))
+        ):
+            raise ReviewRefused(problem.code, problem.message)
         if decision == Decide.NEW and record is not None and _held(record):
             raise ReviewRefused(
                 "identifier_held",

@@ -64,7 +64,7 @@ from ingestion.pipeline.blocking import (
 )
 from ingestion.pipeline.duplicates import find_duplicates
 from ingestion.pipeline.match import match_record
-from ingestion.pipeline.plan import plan_changes
+from ingestion.pipeline.plan import creation_problem, plan_changes
 from ingestion.pipeline.records import (
     Candidate,
     Match,
@@ -267,6 +267,7 @@ def feed_run_process(run_id: UUID) -> FeedRun:
         FeedRun.objects.filter(pk=run.pk).update(total_rows=len(parsed.rows))
         chunk = settings.FEED_CHUNK_ROWS
         state = _RunState(
+            today=context.today,
             blocking=FeedBlocking(),
             seen={
                 child_id
@@ -418,6 +419,8 @@ class _RunState:
 
     blocking: FeedBlocking
     seen: set[UUID]
+    #: The day the run started: it judges every row as of then.
+    today: date
 
 
 @dataclass
@@ -528,6 +531,11 @@ def _chunk_plan(
             )
         if match.outcome == MatchOutcome.REVIEW:
             rows.append(_row(run, source_row, RowState.WAITING, match=match, keep=True))
+        elif match.outcome == MatchOutcome.NEW and (
+            problem := creation_problem(record.child.date_of_birth, state.today)
+        ):
+            rejection = Rejection(record.position, source_row.reference, (problem,))
+            rows.append(_quarantined_row(run, source_row, rejection))
         elif match.outcome == MatchOutcome.NEW:
             row = _row(run, source_row, RowState.APPLIED, match=match)
             row.outcome = RowOutcome.CREATED

@@ -120,3 +120,24 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     else:
         response.data = {"detail": str(exc.detail), "code": str(exc.get_codes())}
     return response
+
+
+def document_unsupported_media_type(
+    result: dict[str, Any], generator: object, request: object, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: every operation that takes a body
+    may answer 415 when the body is not of a media type it reads (DRF's
+    parsers decide before the view runs), with the usual error body."""
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            if not isinstance(operation, dict) or "requestBody" not in operation:
+                continue
+            responses = operation.setdefault("responses", {})
+            if "415" in responses or "401" not in responses:
+                continue
+            responses["415"] = {
+                **responses["401"],
+                "description": "The body is not of a media type this operation "
+                "reads (see its request body).",
+            }
+    return result

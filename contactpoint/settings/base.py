@@ -292,6 +292,10 @@ SPECTACULAR_SETTINGS = {
     # Request bodies get components of their own, so the schema says which
     # strings may be empty (minLength) exactly as the API checks them.
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "accounts.api.errors.document_unsupported_media_type",
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

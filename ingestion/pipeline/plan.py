@@ -27,7 +27,8 @@ from directory.records import (
     NewName,
     NewWarningFlag,
 )
-from ingestion.pipeline.records import ValidRecord
+from directory.retention import ADULT_AGE, anniversary
+from ingestion.pipeline.records import FieldProblem, ValidRecord
 
 _GENDER_NOT_KNOWN = "0"
 
@@ -104,3 +105,26 @@ def _moved(address: NewAddress, state: FeedChildState) -> bool:
     if state.current_postcode is None:
         return True
     return compact(address.postcode).upper() != compact(state.current_postcode).upper()
+
+
+#: Why a row for someone of 18 or over that matches no child is not made a
+#: record: the directory holds children; a young person who stays on (to 25,
+#: with consent) keeps the record they had, and one the nightly job archived
+#: is not brought back by a feed.
+ADULT_NOT_HELD = FieldProblem(
+    field="date_of_birth",
+    code="adult_not_held",
+    message=(
+        f"This person is {ADULT_AGE} or over and matches no child in the "
+        "directory, which holds records of children only, so no record was "
+        "made. If they should have a record (a care leaver who has consented "
+        "to stay, say), a data manager can find their archived record or ask "
+        "the sender to check the date of birth."
+    ),
+)
+
+
+def creation_problem(date_of_birth: date, today: date) -> FieldProblem | None:
+    """Why a row that matches no child may not become a new record, if it
+    may not: only a child under ADULT_AGE on ``today`` gets one."""
+    return ADULT_NOT_HELD if today >= anniversary(date_of_birth, ADULT_AGE) else None

@@ -10,6 +10,7 @@ import random
 import uuid
 
 import pytest
+import time_machine
 from django.db import connection
 
 from accounts.tests.factories import LocalAuthorityFactory, SchoolFactory
@@ -405,3 +406,21 @@ def test_one_child_twice_in_a_file_goes_to_review_even_across_chunks(source, set
     assert (run.created, run.waiting) == (1, 1)
     waiting = FeedRow.objects.get(run=run, state=RowState.WAITING)
     assert waiting.match["reason"] == "linked_twice_in_file"
+
+
+def test_no_record_is_made_for_someone_of_eighteen_or_over(source):
+    """The directory holds children: a row for an adult that matches nobody
+    is quarantined with a reason, not made a record (nor is an archived
+    record brought back as a new one); the day before their 18th birthday
+    they are still a child."""
+    data = _csv(
+        _row(1, "Amara", "Okafor", "2012-04-12"),
+        _row(2, "Ben", "Ashworth", "2012-04-13"),
+    )
+    with time_machine.travel("2030-04-12 09:00"):
+        run = _import(source, data)
+    assert (run.created, run.quarantined) == (1, 1)
+    rows = {row.position: row for row in FeedRow.objects.filter(run=run)}
+    assert [p["code"] for p in rows[1].problems] == ["adult_not_held"]
+    assert rows[1].child_id is None
+    assert rows[2].outcome == RowOutcome.CREATED

@@ -4,6 +4,7 @@ import random
 from typing import cast
 
 import pytest
+import time_machine
 
 from accounts.actors import actor_for_user
 from accounts.models import Organisation
@@ -81,3 +82,21 @@ def test_a_decision_is_applied_once(world):
     row.refresh_from_db()
     assert row.state == RowState.DISMISSED
     assert row.run.waiting == 0
+
+
+def test_a_new_record_is_refused_for_someone_of_eighteen_or_over(world):
+    source, actor = world
+    with time_machine.travel("2030-04-11"):
+        _import(source, HEADER + f"{NHS},Amara,Okafor,2012-04-12,N17 6AA\n")
+        # A conflicting NHS number sends the row to review; by the time a
+        # data manager decides, the person it describes has turned 18.
+        run = _import(source, HEADER + f"{NHS},Zed,Quinlan,2012-04-12,B1 1AA\n")
+        row = FeedRow.objects.get(run=run, state=RowState.WAITING)
+    with (
+        time_machine.travel("2030-04-12"),
+        pytest.raises(ReviewRefused) as refused,
+    ):
+        feed_row_decide(actor=actor, row_id=row.pk, decision=Decide.NEW)
+    assert refused.value.code == "adult_not_held"
+    row.refresh_from_db()
+    assert row.state == RowState.WAITING
