@@ -1,6 +1,7 @@
 """Searching for a child: policy, blind-index blocking, ranking, one audit event."""
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
@@ -8,15 +9,13 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.actors import Actor
+from accounts.models import Organisation
 from audit.models import AccessAction
 from audit.services import access_event_record
 from contactpoint.crypto.blind_index import BlindIndex
 from contactpoint.crypto.fields import blind_index
 from contactpoint.metrics import search_counted
-from directory.models import (
-    Child,
-    ChildStatus,
-)
+from directory.models import ChildStatus
 from directory.policies import (
     ChildRecordFacts,
     Decision,
@@ -42,7 +41,33 @@ from directory.search import (
     search_result,
     weighted_query_terms,
 )
-from directory.selectors.reading import match_profile_decode
+from directory.search_index import DECLARED_INDEXES
+from directory.selectors.reading import match_profile_unseal
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """What the search keeps of a candidate besides its profile: whether,
+    and by whom, it is shielded."""
+
+    id: UUID
+    shielded: bool
+    responsible_authority_id: int | None
+    #: The authority's public contact details, for a restricted match.
+    authority: RestrictedMatch
+
+
+#: The active candidates' profiles, with their responsible authority's
+#: public contact details, in one round trip. Raw SQL over an array: the ORM
+#: spent more building model instances for a couple of hundred candidates
+#: than PostgreSQL spent finding them.
+_CANDIDATES_LOAD_SQL = f"""
+SELECT c.id, c.match_profile, c.shielded, c.responsible_authority_id,
+       coalesce(a.name, ''), coalesce(a.phone, ''), coalesce(a.email, '')
+FROM directory_child AS c
+LEFT JOIN {Organisation._meta.db_table} AS a ON a.id = c.responsible_authority_id
+WHERE c.id = ANY(%s::uuid[]) AND c.status = %s
+"""  # noqa: S608 - a table name from the model, no input
 
 
 class SearchRefused(Exception):
@@ -176,18 +201,22 @@ _TYPED_FACTOR, _WIDENED_FACTOR = 5, 3
 #: A score that ends the search after phase 1 ("Strong match" and above).
 STRONG_SCORE = 85.0
 
-_CANDIDATES_SQL = """
-SELECT child_id, sum(weight) AS weight
-FROM (
-    SELECT e.child_id, max(q.weight) AS weight
-    FROM unnest(%s::smallint[], %s::bigint[], %s::integer[]) AS q(index, value, weight)
-    JOIN directory_blindindexentry e ON e.index = q.index AND e.value = q.value
-    GROUP BY e.child_id, e.index
-) AS best_per_index
-GROUP BY child_id
-ORDER BY weight DESC, child_id
+#: Each child's best weight per index, summed over the indexes, in one
+#: aggregation (a FILTERed max per declared index) rather than a GROUP BY
+#: per (child, index) and another per child: a fifth less time on a widened
+#: phase-2 query that meets 20,000 index entries at a million children.
+_BEST_PER_INDEX = " + ".join(
+    f"coalesce(max(q.weight) FILTER (WHERE q.index = {index.code}), 0)"
+    for index in DECLARED_INDEXES
+)
+_CANDIDATES_SQL = f"""
+SELECT e.child_id, {_BEST_PER_INDEX} AS weight
+FROM unnest(%s::smallint[], %s::bigint[], %s::integer[]) AS q(index, value, weight)
+JOIN directory_blindindexentry e ON e.index = q.index AND e.value = q.value
+GROUP BY e.child_id
+ORDER BY weight DESC, e.child_id
 LIMIT %s
-"""
+"""  # noqa: S608 - index codes from the declarations, no input
 
 
 def _candidates_ranked(
@@ -195,27 +224,25 @@ def _candidates_ranked(
     terms: dict[tuple[BlindIndex, str], int],
     today: date,
     cap: int,
-) -> tuple[dict[UUID, Child], list[tuple[MatchProfile, float]], bool]:
+) -> tuple[dict[UUID, _Candidate], list[tuple[MatchProfile, float]], bool]:
     """Block on ``terms``, load the active candidates, decrypt and rank them."""
     candidate_ids, overflow = _search_candidates(terms, cap)
+    with connection.cursor() as cursor:
+        cursor.execute(_CANDIDATES_LOAD_SQL, [candidate_ids, ChildStatus.ACTIVE.value])
+        rows = cursor.fetchall()
     children = {
-        child.id: child
-        for child in Child.unaudited.filter(
-            pk__in=candidate_ids, status=ChildStatus.ACTIVE
+        row[0]: _Candidate(
+            id=row[0],
+            shielded=row[2],
+            responsible_authority_id=row[3],
+            authority=RestrictedMatch(
+                authority_name=row[4], contact_phone=row[5], contact_email=row[6]
+            ),
         )
-        .select_related("responsible_authority")
-        .only(
-            "id",
-            "match_profile",
-            "shielded",
-            "responsible_authority__name",
-            "responsible_authority__phone",
-            "responsible_authority__email",
-        )
+        for row in rows
     }
-    ranked = rank_candidates(
-        query, map(match_profile_decode, children.values()), today=today
-    )
+    profiles = (match_profile_unseal(row[0], row[1]) for row in rows)
+    ranked = rank_candidates(query, profiles, today=today)
     return children, ranked, overflow
 
 
@@ -250,7 +277,7 @@ def _search_candidates(
     return [child_id for child_id, _ in rows[:cap]], len(rows) > cap
 
 
-def _sees_shielded(actor: Actor, child: Child) -> bool:
+def _sees_shielded(actor: Actor, child: _Candidate) -> bool:
     """Whether ``actor`` may open this shielded child's record without breaking
     glass (any stated purpose will do), so sees it listed like any other."""
     facts = ChildRecordFacts(
@@ -259,12 +286,7 @@ def _sees_shielded(actor: Actor, child: Child) -> bool:
     return decide_child_record_view(actor, facts, Purpose.DATA_MANAGEMENT).allowed
 
 
-def _restricted_match(child: Child) -> RestrictedMatch:
-    authority = child.responsible_authority
-    if authority is None:
-        return RestrictedMatch(authority_name="", contact_phone="", contact_email="")
-    return RestrictedMatch(
-        authority_name=authority.name,
-        contact_phone=authority.phone,
-        contact_email=authority.email,
-    )
+def _restricted_match(child: _Candidate) -> RestrictedMatch:
+    """Whom to contact about a shielded match: its responsible authority (all
+    empty when none is recorded)."""
+    return child.authority
