@@ -424,3 +424,23 @@ def test_no_record_is_made_for_someone_of_eighteen_or_over(source):
     assert [p["code"] for p in rows[1].problems] == ["adult_not_held"]
     assert rows[1].child_id is None
     assert rows[2].outcome == RowOutcome.CREATED
+
+
+def test_a_child_created_in_an_earlier_chunk_is_found_by_a_later_one(source, settings):
+    """Blocking keeps the run's posting lists between chunks and catches up on
+    the entries written since: a second row for a child the first chunk
+    created (no NHS number to link it, a typo in the name) is compared with
+    that child, not made a second record."""
+    settings.FEED_CHUNK_ROWS = 1
+    header = "given_names,family_name,date_of_birth,gender,address_line_1,postcode"
+    data = (
+        f"{header}\n"
+        "Amara,Okafor,2016-04-12,F,1 High Road,N17 6AA\n"
+        "Amara,Okafur,2016-04-12,F,1 High Road,N17 6AA\n"
+    ).encode()
+    run = _import(source, data)
+    rows = {row.position: row for row in FeedRow.objects.filter(run=run)}
+    assert rows[1].outcome == RowOutcome.CREATED
+    assert rows[2].outcome != RowOutcome.CREATED
+    assert rows[2].state == RowState.WAITING  # linked twice in one file
+    assert _count("directory_child") == 1
