@@ -24,6 +24,7 @@ BENCHMARKS = (
     "benchmarks.audit",
     "benchmarks.search",
     "benchmarks.ingest",
+    "benchmarks.load",
 )
 BENCHMARKS_BY_NAME = {module.rsplit(".", 1)[1]: module for module in BENCHMARKS}
 
