@@ -115,6 +115,17 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # A denial that raises must not roll back its own audit row (STYLE.md B3):
 # services open their own transactions instead.
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Optional read replica (a hot standby): only the search's candidate lookup
+# reads from it; everything else stays on the primary (contactpoint/db_router.py).
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db_url_config(env.str("DATABASE_REPLICA_URL"))
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    # A replica that does not answer delays a search 3 s, then is skipped
+    # for a while (db_router.py), instead of hanging it.
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+CP_REPLICA_READS = "replica" in DATABASES
+DATABASE_ROUTERS = ["contactpoint.db_router.ReplicaRouter"] if CP_REPLICA_READS else []
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

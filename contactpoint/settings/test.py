@@ -46,3 +46,20 @@ STORAGES["staticfiles"] = {  # noqa: F405
 # Static files come from the finders (collectstatic is a production build step).
 STATIC_ROOT = None  # type: ignore[assignment]  # no collectstatic in tests
 WHITENOISE_USE_FINDERS = True
+
+# A second database standing in for the read replica, for the routing tests
+# only (contactpoint/tests/db/test_db_router.py): DATABASE_REPLICA_URL when
+# set, else another database on the primary's server. pytest-django creates
+# it only for tests that ask for it. Replica reads and the router stay off for
+# every other test (a separate database is not replicated, and with a router
+# installed makemigrations would check the replica's history too); those
+# tests switch them on.
+DATABASES.setdefault(  # noqa: F405
+    "replica",
+    {**DATABASES["default"], "NAME": f"{DATABASES['default']['NAME']}_replica"},  # noqa: F405
+)
+DATABASES["replica"]["TEST"] = {  # noqa: F405
+    "NAME": f"test_{DATABASES['default']['NAME']}_replica"  # noqa: F405
+}
+CP_REPLICA_READS = False
+DATABASE_ROUTERS = []

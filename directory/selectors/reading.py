@@ -48,6 +48,9 @@ class ChildRecordUnavailable(Exception):
 
 
 def _load_child(child_id: UUID) -> Child | None:
+    # Always from the primary, never the read replica (contactpoint/db_router.py):
+    # the policy decides on these facts, and a record opened just after an
+    # involvement, consent or shield was recorded must show it.
     today = timezone.localdate()
     current_involvements = Involvement.unaudited.filter(
         ended_on__isnull=True

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from django.db import connection
+from django.db import connection, connections
 from django.utils import timezone
 
 from accounts.actors import Actor
@@ -14,6 +14,7 @@ from audit.models import AccessAction
 from audit.services import access_event_record
 from contactpoint.crypto.blind_index import BlindIndex
 from contactpoint.crypto.fields import blind_index
+from contactpoint.db_router import replica_reads
 from contactpoint.metrics import search_counted
 from directory.models import ChildStatus
 from directory.policies import (
@@ -227,6 +228,7 @@ def _candidates_ranked(
 ) -> tuple[dict[UUID, _Candidate], list[tuple[MatchProfile, float]], bool]:
     """Block on ``terms``, load the active candidates, decrypt and rank them."""
     candidate_ids, overflow = _search_candidates(terms, cap)
+    # On the primary, never the replica: status and shielding must be current.
     with connection.cursor() as cursor:
         cursor.execute(_CANDIDATES_LOAD_SQL, [candidate_ids, ChildStatus.ACTIVE.value])
         rows = cursor.fetchall()
@@ -263,7 +265,9 @@ def _search_candidates(
     if not weights:
         return [], False
     keys = sorted(weights)
-    with connection.cursor() as cursor:
+    # The heaviest read of a search may lag the primary by a moment (a child
+    # created just now is not yet found): contactpoint/db_router.py.
+    with replica_reads() as alias, connections[alias].cursor() as cursor:
         cursor.execute(
             _CANDIDATES_SQL,
             [
