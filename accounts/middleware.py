@@ -183,7 +183,14 @@ class SessionLifetimeMiddleware:
             auth.logout(request)
             messages.info(request, _signed_out_message(reason))
             return
-        session[LAST_SEEN] = time.time()
+        # Refreshing the idle clock writes the session row (and renews its
+        # expiry): once a minute is enough for a 15-minute limit.
+        now = time.time()
+        last_seen = session.get(LAST_SEEN)
+        if not isinstance(last_seen, int | float) or (
+            now - last_seen >= settings.CP_SESSION_TOUCH_SECONDS
+        ):
+            session[LAST_SEEN] = now
 
 
 def _expiry_reason(request: HttpRequest) -> str | None:

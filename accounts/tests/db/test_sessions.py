@@ -8,6 +8,7 @@ import time_machine
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
@@ -64,6 +65,29 @@ def test_activity_keeps_a_session_alive(clock, user, verified_client):
     for _ in range(6):
         clock.shift(timedelta(minutes=14))
         assert client.get(HOME).status_code == 200
+
+
+def test_the_session_row_is_written_at_most_once_a_minute(clock, user, verified_client):
+    """A page view refreshes the idle clock, and so writes the session row,
+    only when the last refresh is a minute old: not once per request."""
+    client = verified_client(user)
+    key = client.session.session_key
+
+    def stored_expiry() -> datetime:
+        return Session.objects.get(session_key=key).expire_date
+
+    clock.shift(timedelta(minutes=2))
+    assert client.get(HOME).status_code == 200  # refreshed: written
+    written = stored_expiry()
+    assert written == MORNING + timedelta(minutes=2 + 15)
+
+    clock.shift(timedelta(seconds=30))
+    assert client.get(HOME).status_code == 200
+    assert stored_expiry() == written
+
+    clock.shift(timedelta(seconds=31))
+    assert client.get(HOME).status_code == 200
+    assert stored_expiry() == written + timedelta(seconds=61)
 
 
 def test_a_session_ends_after_15_idle_minutes(clock, user, verified_client):
