@@ -679,6 +679,12 @@ def _run(options: argparse.Namespace, url: str, redis_url: str) -> dict[str, Any
                     "gthread",
                     "--threads",
                     str(options.gunicorn_threads),
+                    # Longer than any pause between a user's requests (up to
+                    # WAIT_SECONDS): gunicorn's 2 s default closed idle
+                    # connections just as Locust reused them (connection
+                    # reset errors, then a 403 for the missing CSRF token).
+                    "--keep-alive",
+                    "75",
                     "--log-level",
                     "warning",
                 ],
