@@ -60,6 +60,7 @@ from directory.alerting import (
     child_alert_facts,
     involvement_for_alert,
 )
+from directory.identifiers import long_date
 from directory.policies import InvolvementFacts, decide_involvement_visible
 
 logger = logging.getLogger(__name__)
@@ -144,7 +145,7 @@ def _involvement_plan(event: AlertEvent, facts: ChildAlertFacts) -> list[Recipie
         )
         event.involvement_summary = (
             f"{involvement.service_label}{role}, from "
-            f"{involvement.started_on.day} {involvement.started_on:%B %Y}"
+            f"{long_date(involvement.started_on)}"
         )[:300]
         event.actor_organisations = involvement.organisation_name[:500]
         if involvement.phone:

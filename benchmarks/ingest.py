@@ -271,7 +271,8 @@ def _notes(options: argparse.Namespace, kinds: dict[str, int]) -> list[str]:
         "candidates' decrypted profiles, and ranks in Python. Before, one "
         "database GROUP BY per chunk over every (row, child) pair took about "
         "10 ms per unidentified row and half the run; the run was 353 rows/s "
-        "on this machine on 2026-11-30.",
+        "on an Intel Xeon (2 cores) and 279 rows/s on a 20,000-row feed on "
+        "this machine, both on 2026-11-30 before the change.",
         "Rows sent to review are mostly identifier conflicts the seed data "
         "really holds: a million children share the roughly 909,000 NHS numbers "
         "of the 999 test range, and demo UPN serials repeat between schools, so "

@@ -370,7 +370,7 @@ def validate_date_of_birth(dob: date, *, today: date) -> date:
     if dob <= latest_too_old:
         raise IdentifierError(
             "date_of_birth_too_old",
-            f"Date of birth must be after {_long_date(latest_too_old)}. The "
+            f"Date of birth must be after {long_date(latest_too_old)}. The "
             "service holds records of children and young people under 25.",
         )
     return dob
@@ -408,7 +408,8 @@ def _years_before(day: date, years: int) -> date:
     return day.replace(year=day.year - years)
 
 
-def _long_date(day: date) -> str:
+def long_date(day: date) -> str:
+    """A date as GOV.UK writes it, "2 March 2026", whatever the locale."""
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 

@@ -38,6 +38,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from directory.identifiers import long_date
 from directory.selectors.subject_access import ReportInvolvement, SubjectAccessReport
 
 FONT = "CPReportSans"
@@ -109,7 +110,7 @@ def _text(value: object) -> str:
 
 
 def _day(value: date | None) -> str:
-    return f"{value.day} {value:%B %Y}" if value else NOT_RECORDED
+    return long_date(value) if value else NOT_RECORDED
 
 
 def _moment(value: datetime | None) -> str:
@@ -177,6 +178,18 @@ def _section(title: str, body: Flowable | None, empty: str) -> list[Flowable]:
     return [KeepTogether([_heading(title), body or _para(empty)])]
 
 
+def _table_section(
+    title: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    widths: Sequence[float],
+    empty: str,
+) -> list[Flowable]:
+    """A headed table, or ``empty`` in words when there are no rows."""
+    listed = list(rows)
+    return _section(title, _table(header, listed, widths) if listed else None, empty)
+
+
 def subject_access_story(report: SubjectAccessReport) -> list[Flowable]:
     """The report's flowables, in reading order."""
     styles = _styles()
@@ -219,120 +232,92 @@ def subject_access_story(report: SubjectAccessReport) -> list[Flowable]:
             ]
         ),
     ]
-    story += _section(
+    story += _table_section(
         "Names",
-        _table(
-            ["Kind", "Name", "Recorded"],
-            [(n.kind, n.full_name, _moment(n.recorded_at)) for n in report.names],
-            [35 * mm, 85 * mm, 50 * mm],
-        )
-        if report.names
-        else None,
+        ["Kind", "Name", "Recorded"],
+        [(n.kind, n.full_name, _moment(n.recorded_at)) for n in report.names],
+        [35 * mm, 85 * mm, 50 * mm],
         "No name is recorded.",
     )
-    story += _section(
+    story += _table_section(
         "Addresses",
-        _table(
-            ["Address", "Current", "Moved in", "Moved out"],
-            [
-                (
-                    "\n".join((*a.lines, a.postcode)),
-                    _yes(a.is_current),
-                    _day(a.moved_in_on),
-                    _day(a.moved_out_on),
-                )
-                for a in report.addresses
-            ],
-            [80 * mm, 20 * mm, 35 * mm, 35 * mm],
-        )
-        if report.addresses
-        else None,
+        ["Address", "Current", "Moved in", "Moved out"],
+        [
+            (
+                "\n".join((*a.lines, a.postcode)),
+                _yes(a.is_current),
+                _day(a.moved_in_on),
+                _day(a.moved_out_on),
+            )
+            for a in report.addresses
+        ],
+        [80 * mm, 20 * mm, 35 * mm, 35 * mm],
         "No address is recorded.",
     )
-    story += _section(
+    story += _table_section(
         "Parents and carers",
-        _table(
-            ["Name", "Relationship", "Parental responsibility", "How to reach"],
-            [
-                (
-                    c.name,
-                    c.relationship,
-                    _yes(c.parental_responsibility),
-                    "\n".join(x for x in (c.phone, c.email, c.address) if x)
-                    or NOT_RECORDED,
-                )
-                for c in report.carers
-            ],
-            [40 * mm, 35 * mm, 30 * mm, 65 * mm],
-        )
-        if report.carers
-        else None,
+        ["Name", "Relationship", "Parental responsibility", "How to reach"],
+        [
+            (
+                c.name,
+                c.relationship,
+                _yes(c.parental_responsibility),
+                "\n".join(x for x in (c.phone, c.email, c.address) if x)
+                or NOT_RECORDED,
+            )
+            for c in report.carers
+        ],
+        [40 * mm, 35 * mm, 30 * mm, 65 * mm],
         "No parent or carer is recorded.",
     )
-    story += _section(
+    story += _table_section(
         "Services and practitioners involved",
-        _table(
-            ["Organisation and service", "Practitioner", "Dates", "Notes"],
-            [_involvement_row(i) for i in report.involvements],
-            [50 * mm, 45 * mm, 35 * mm, 40 * mm],
-        )
-        if report.involvements
-        else None,
+        ["Organisation and service", "Practitioner", "Dates", "Notes"],
+        [_involvement_row(i) for i in report.involvements],
+        [50 * mm, 45 * mm, 35 * mm, 40 * mm],
         "No service has recorded that it works, or worked, with this child.",
     )
-    story += _section(
+    story += _table_section(
         "Warning flags",
-        _table(
-            ["Flag", "Contact", "Dates"],
-            [
-                (
-                    f.kind,
-                    "\n".join(
-                        x
-                        for x in (
-                            f"{f.contact_name}, {f.owning_organisation_name}",
-                            f.contact_phone,
-                            f.contact_email,
-                        )
-                        if x
-                    ),
-                    f"From {_day(f.starts_on)}"
-                    + (f"\nto {_day(f.ends_on)}" if f.ends_on else ""),
-                )
-                for f in report.flags
-            ],
-            [55 * mm, 75 * mm, 40 * mm],
-        )
-        if report.flags
-        else None,
+        ["Flag", "Contact", "Dates"],
+        [
+            (
+                f.kind,
+                "\n".join(
+                    x
+                    for x in (
+                        f"{f.contact_name}, {f.owning_organisation_name}",
+                        f.contact_phone,
+                        f.contact_email,
+                    )
+                    if x
+                ),
+                f"From {_day(f.starts_on)}"
+                + (f"\nto {_day(f.ends_on)}" if f.ends_on else ""),
+            )
+            for f in report.flags
+        ],
+        [55 * mm, 75 * mm, 40 * mm],
         "No warning flag is recorded.",
     )
-    story += _section(
+    story += _table_section(
         "Where the information came from",
-        _table(
-            ["What was set", "By", "When", "Reason for a correction"],
-            [
-                (p.what, p.source, _moment(p.set_at), p.reason or "")
-                for p in report.provenance
-            ],
-            [45 * mm, 50 * mm, 30 * mm, 45 * mm],
-        )
-        if report.provenance
-        else None,
+        ["What was set", "By", "When", "Reason for a correction"],
+        [
+            (p.what, p.source, _moment(p.set_at), p.reason or "")
+            for p in report.provenance
+        ],
+        [45 * mm, 50 * mm, 30 * mm, 45 * mm],
         "No source is recorded.",
     )
-    story += _section(
+    story += _table_section(
         "Records merged",
-        _table(
-            ["What happened", "When", "Undone", "Reason given"],
-            [
-                (m.description, _moment(m.merged_at), _moment(m.undone_at), m.reason)
-                for m in report.merges
-            ],
-            [65 * mm, 30 * mm, 30 * mm, 45 * mm],
-        )
-        if report.merges
-        else None,
+        ["What happened", "When", "Undone", "Reason given"],
+        [
+            (m.description, _moment(m.merged_at), _moment(m.undone_at), m.reason)
+            for m in report.merges
+        ],
+        [65 * mm, 30 * mm, 30 * mm, 45 * mm],
         "This record has not been merged with another.",
     )
     story += [

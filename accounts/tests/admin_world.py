@@ -33,6 +33,16 @@ def grant(user: User, organisation: Organisation, role: Role) -> RoleAssignment:
     )
 
 
+def verified_actor(*grants: tuple[Role, Any]) -> Actor:
+    """A new user holding ``grants`` ((role, organisation) pairs), as the
+    Actor of a session whose second factor is verified. (Any: organisations
+    built inline by factory-boy are typed as their factory.)"""
+    user = make_user()
+    for role, organisation in grants:
+        grant(user, organisation, role)
+    return actor_for_user(user, second_factor_verified=True)
+
+
 def admin_world() -> World:
     authority = cast(Organisation, LocalAuthorityFactory(name="Northshire Council"))
     school = cast(

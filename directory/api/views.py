@@ -54,6 +54,7 @@ from directory.services.involvements import (
     involvement_end,
     involvement_record,
 )
+from directory.services.refusals import RecordChangeRefused
 from directory.tasks import break_glass_notify_on_commit
 from directory.views.common import request_id_of
 
@@ -69,9 +70,7 @@ def _problems_as_errors(problems: list[tuple[str, str]]) -> dict[str, list[str]]
     return errors
 
 
-def _refusal(
-    refusal: InvolvementRefused | WarningFlagRefused, missing: str
-) -> NotFound | PermissionDenied:
+def _refusal(refusal: RecordChangeRefused, missing: str) -> NotFound | PermissionDenied:
     """404 for what the caller may not see (alike missing), else 403."""
     if refusal.unavailable:
         return NotFound(missing)

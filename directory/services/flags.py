@@ -22,7 +22,8 @@ from django.utils import timezone
 
 from accounts.actors import Actor
 from audit.models import AccessAction
-from audit.services import access_event_change, access_event_record
+from audit.services import access_event_change
+from directory.identifiers import long_date
 from directory.models import Child, ChildStatus, FlagKind, WarningFlag
 from directory.policies import (
     ChildRecordFacts,
@@ -33,21 +34,16 @@ from directory.policies import (
     warning_flag_organisations,
 )
 from directory.services.involvements import provenance_by_person
+from directory.services.refusals import RecordChangeRefused, refusal_audited
 
 
-class WarningFlagRefused(Exception):
+class WarningFlagRefused(RecordChangeRefused):
     """The actor may not make this change. ``code`` is the audited reason.
 
     ``unavailable`` is True when the child or flag does not exist or is not
     the actor's to see or change: callers answer "not found" for both, as
     for records.
     """
-
-    def __init__(self, code: str, message: str, *, unavailable: bool = False) -> None:
-        super().__init__(code)
-        self.code = code
-        self.message = message
-        self.unavailable = unavailable
 
 
 def _refuse(
@@ -59,15 +55,15 @@ def _refuse(
     *,
     unavailable: bool = False,
 ) -> WarningFlagRefused:
-    access_event_record(
+    return refusal_audited(
+        WarningFlagRefused,
         actor=actor,
         action=action,
-        allowed=False,
-        reason=decision.reason,
         child_id=child_id,
-        detail=f"Refused: {message}",
+        decision=decision,
+        message=message,
+        unavailable=unavailable,
     )
-    return WarningFlagRefused(decision.reason, message, unavailable=unavailable)
 
 
 def _owning_organisation(actor: Actor, organisation_id: int | None) -> int:
@@ -98,10 +94,6 @@ def _child_facts(child_id: UUID) -> ChildRecordFacts | None:
         shielded=child.shielded,
         responsible_authority_id=child.responsible_authority_id,
     )
-
-
-def _long_date(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
 
 
 def _raise_input_check(
@@ -276,7 +268,7 @@ def warning_flag_end(
         raise ValidationError(
             {
                 "ended_on": "The end date must be the same as or after the date "
-                f"it started ({_long_date(flag.starts_on)})"
+                f"it started ({long_date(flag.starts_on)})"
             }
         )
     flag.ends_on = ended_on

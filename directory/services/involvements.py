@@ -24,7 +24,8 @@ from accounts.models import Organisation
 from accounts.roles import Role
 from alerts.triggers import involvement_recorded
 from audit.models import AccessAction
-from audit.services import access_event_change, access_event_record
+from audit.services import access_event_change
+from directory.identifiers import long_date
 from directory.models import (
     SENSITIVE_SERVICES,
     Child,
@@ -41,6 +42,7 @@ from directory.policies import (
     decide_child_record_view,
     decide_involvement_change,
 )
+from directory.services.refusals import RecordChangeRefused, refusal_audited
 
 #: Services whose practitioner may be a child's lead professional: the
 #: universal and targeted services that coordinate early help. Police,
@@ -61,19 +63,13 @@ LEAD_PROFESSIONAL_SERVICES = frozenset(
 )
 
 
-class InvolvementRefused(Exception):
+class InvolvementRefused(RecordChangeRefused):
     """The actor may not make this change. ``code`` is the audited reason.
 
     ``unavailable`` is True when the child or involvement does not exist or
     the actor may not see it: callers show the same "not found" page for
     both, as for records.
     """
-
-    def __init__(self, code: str, message: str, *, unavailable: bool = False) -> None:
-        super().__init__(code)
-        self.code = code
-        self.message = message
-        self.unavailable = unavailable
 
 
 # Pure rules ------------------------------------------------------------------
@@ -118,15 +114,15 @@ def _refuse(
     *,
     unavailable: bool = False,
 ) -> InvolvementRefused:
-    access_event_record(
+    return refusal_audited(
+        InvolvementRefused,
         actor=actor,
         action=action,
-        allowed=False,
-        reason=decision.reason,
         child_id=child_id,
-        detail=f"Refused: {message}",
+        decision=decision,
+        message=message,
+        unavailable=unavailable,
     )
-    return InvolvementRefused(decision.reason, message, unavailable=unavailable)
 
 
 def _child_facts(child_id: UUID, today: date) -> ChildRecordFacts | None:
@@ -159,10 +155,6 @@ def _only_organisation(actor: Actor, organisation_id: int | None) -> int:
             {"organisation_id": "Select the organisation you work for with this child"}
         )
     return practising_at[0] if practising_at else 0
-
-
-def _long_date(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
 
 
 def _what(involvement: Involvement) -> str:
@@ -362,7 +354,7 @@ def involvement_end(
         raise ValidationError(
             {
                 "ended_on": "The end date must be the same as or after the date "
-                f"it started ({_long_date(involvement.started_on)})"
+                f"it started ({long_date(involvement.started_on)})"
             }
         )
     involvement.ended_on = ended_on

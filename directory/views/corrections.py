@@ -18,13 +18,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.actors import Actor
 from directory.corrections import CorrectableDetail
 from directory.forms import GENDER_LABELS
 from directory.forms_corrections import CORRECTION_FORMS, CorrectionForm
+from directory.identifiers import long_date
 from directory.policies import ChildRecordFacts, decide_record_correction
 from directory.records import ChildRecord
 from directory.services.corrections import CorrectionRefused, record_correct
@@ -44,7 +45,7 @@ class DetailRow:
 
 
 def _long_date(value: date | None) -> str:
-    return dateformat.format(value, "j F Y") if value else NOT_RECORDED
+    return long_date(value) if value else NOT_RECORDED
 
 
 def detail_lines(record: ChildRecord, detail: CorrectableDetail) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.actors import actor_for_user
 from accounts.roles import Role
-from accounts.tests.admin_world import grant, make_user
+from accounts.tests.admin_world import grant, make_user, verified_actor
 from accounts.tests.factories import LocalAuthorityFactory, SchoolFactory
 from audit.models import AccessEvent
 from directory.models import Involvement, Provenance
@@ -39,17 +39,9 @@ def school(authority):
     return SchoolFactory(name="Hilltop Primary", parent_authority=authority)
 
 
-def _actor(*grants):
-    """A real user holding ``grants`` ((role, organisation) pairs), as an Actor."""
-    user = make_user()
-    for role, organisation in grants:
-        grant(user, organisation, role)
-    return actor_for_user(user, second_factor_verified=True)
-
-
 @pytest.fixture
 def teacher(school):
-    return _actor((Role.PRACTITIONER, school))
+    return verified_actor((Role.PRACTITIONER, school))
 
 
 def _child(**kwargs):
@@ -127,7 +119,7 @@ def test_recording_gives_a_legitimate_relationship(school):
 
 def test_sensitive_services_are_marked_sensitive(authority):
     clinic = SchoolFactory(kind="nhs_trust", code="RQ3", parent_authority=authority)
-    nurse = _actor((Role.PRACTITIONER, clinic))
+    nurse = verified_actor((Role.PRACTITIONER, clinic))
     child = _child()
 
     involvement_id = _record(nurse, child.id, service_type="sexual_health")
@@ -145,7 +137,7 @@ def test_sensitive_services_are_marked_sensitive(authority):
 )
 def test_only_practitioners_record_and_refusals_are_audited(school, role, reason):
     child = _child()
-    who = _actor((role, school))
+    who = verified_actor((role, school))
 
     with pytest.raises(InvolvementRefused) as refused:
         _record(who, child.id)
@@ -168,7 +160,7 @@ def test_a_practitioner_records_only_for_their_own_organisation(teacher, authori
 
 def test_a_practitioner_at_two_organisations_says_which(school, authority):
     clinic = SchoolFactory(kind="nhs_trust", code="RQ4", parent_authority=authority)
-    both = _actor((Role.PRACTITIONER, school), (Role.PRACTITIONER, clinic))
+    both = verified_actor((Role.PRACTITIONER, school), (Role.PRACTITIONER, clinic))
     child = _child()
 
     with pytest.raises(ValidationError) as invalid:
@@ -350,7 +342,7 @@ def test_a_failed_change_is_recorded_as_not_completed(teacher, monkeypatch):
 
 def test_the_access_log_does_not_name_a_sensitive_service(authority):
     clinic = SchoolFactory(kind="nhs_trust", code="RQ5", parent_authority=authority)
-    nurse = _actor((Role.PRACTITIONER, clinic))
+    nurse = verified_actor((Role.PRACTITIONER, clinic))
     child = _child()
 
     involvement_id = _record(nurse, child.id, service_type="sexual_health")

@@ -4,9 +4,8 @@ import datetime as dt
 
 import pytest
 
-from accounts.actors import actor_for_user
 from accounts.roles import Role
-from accounts.tests.admin_world import grant, make_user
+from accounts.tests.admin_world import verified_actor
 from accounts.tests.factories import LocalAuthorityFactory, SchoolFactory
 from audit.models import AccessAction, AccessEvent
 from directory.models import (
@@ -39,16 +38,9 @@ def school(authority):
     return SchoolFactory(name="Hilltop Primary", parent_authority=authority)
 
 
-def _actor(*grants):
-    user = make_user()
-    for role, organisation in grants:
-        grant(user, organisation, role)
-    return actor_for_user(user, second_factor_verified=True)
-
-
 @pytest.fixture
 def data_manager(authority):
-    return _actor((Role.DATA_MANAGER, authority))
+    return verified_actor((Role.DATA_MANAGER, authority))
 
 
 def _pair(school):
@@ -107,7 +99,7 @@ def test_a_merge_moves_everything_and_undoing_it_restores_both(data_manager, sch
     assert ChildName.unaudited.filter(child_id=survivor, kind="alias").count() == 1
     assert Involvement.unaudited.filter(child_id=survivor).count() == 1
     # The merged record's other name now finds the survivor.
-    practitioner = _actor((Role.PRACTITIONER, school))
+    practitioner = verified_actor((Role.PRACTITIONER, school))
     found = child_search(
         actor=practitioner,
         query=SearchQuery(family_name="Kouao", date_of_birth=dt.date(2015, 11, 2)),
@@ -158,7 +150,7 @@ def test_different_identifiers_or_dates_of_birth_are_refused(data_manager, schoo
 
 def test_only_data_managers_merge_and_refusals_are_audited(school):
     survivor, merged = _pair(school)
-    practitioner = _actor((Role.PRACTITIONER, school))
+    practitioner = verified_actor((Role.PRACTITIONER, school))
     with pytest.raises(MergeRefused):
         children_merge(
             actor=practitioner, survivor_id=survivor, merged_id=merged, reason="x"
@@ -222,7 +214,7 @@ def test_undo_keeps_what_the_survivor_gained_since(data_manager, school):
     )
     merge_undo(actor=data_manager, merge_id=record.id)
 
-    practitioner = _actor((Role.PRACTITIONER, school))
+    practitioner = verified_actor((Role.PRACTITIONER, school))
     found = child_search(
         actor=practitioner,
         query=SearchQuery(family_name="Climbié", postcode="B1 1AA"),

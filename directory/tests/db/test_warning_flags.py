@@ -7,9 +7,8 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
-from accounts.actors import actor_for_user
 from accounts.roles import Role
-from accounts.tests.admin_world import grant, make_user
+from accounts.tests.admin_world import verified_actor
 from accounts.tests.factories import LocalAuthorityFactory, SchoolFactory
 from audit.models import AccessEvent
 from directory.models import Provenance, WarningFlag
@@ -36,13 +35,6 @@ def authority():
 @pytest.fixture
 def school(authority):
     return SchoolFactory(name="Hilltop Primary", parent_authority=authority)
-
-
-def _actor(*grants):
-    user = make_user()
-    for role, organisation in grants:
-        grant(user, organisation, role)
-    return actor_for_user(user, second_factor_verified=True)
 
 
 def _child(**kwargs):
@@ -72,7 +64,7 @@ def _events():
 
 
 def test_a_raised_flag_shows_on_the_record_with_its_provenance(authority):
-    social_worker = _actor((Role.PRACTITIONER, authority))
+    social_worker = verified_actor((Role.PRACTITIONER, authority))
     child = _child()
 
     flag_id = _raise(social_worker, child.id, contact_email="duty@north.example.org")
@@ -93,13 +85,13 @@ def test_a_raised_flag_shows_on_the_record_with_its_provenance(authority):
 
 
 def test_a_data_manager_raises_flags_for_their_authority(authority):
-    manager = _actor((Role.DATA_MANAGER, authority))
+    manager = verified_actor((Role.DATA_MANAGER, authority))
 
     assert _raise(manager, _child().id)
 
 
 def test_someone_at_two_organisations_must_say_which_owns_the_flag(authority, school):
-    both = _actor((Role.PRACTITIONER, authority), (Role.DATA_MANAGER, school))
+    both = verified_actor((Role.PRACTITIONER, authority), (Role.DATA_MANAGER, school))
     child = _child()
 
     with pytest.raises(ValidationError) as error:
@@ -123,7 +115,7 @@ def test_someone_at_two_organisations_must_say_which_owns_the_flag(authority, sc
 def test_input_that_cannot_be_recorded_is_refused_unaudited(
     authority, overrides, field
 ):
-    social_worker = _actor((Role.PRACTITIONER, authority))
+    social_worker = verified_actor((Role.PRACTITIONER, authority))
 
     with pytest.raises(ValidationError) as error:
         _raise(social_worker, _child().id, **overrides)
@@ -134,7 +126,7 @@ def test_input_that_cannot_be_recorded_is_refused_unaudited(
 
 
 def test_a_current_flag_of_the_same_kind_and_organisation_is_not_doubled(authority):
-    social_worker = _actor((Role.PRACTITIONER, authority))
+    social_worker = verified_actor((Role.PRACTITIONER, authority))
     child = _child()
     _raise(social_worker, child.id, ends_on=dt.date(2026, 6, 1))
 
@@ -155,7 +147,7 @@ def test_a_current_flag_of_the_same_kind_and_organisation_is_not_doubled(authori
 )
 def test_other_roles_are_refused_and_the_refusal_is_audited(authority, role, reason):
     with pytest.raises(WarningFlagRefused) as refused:
-        _raise(_actor((role, authority)), _child().id)
+        _raise(verified_actor((role, authority)), _child().id)
 
     assert (refused.value.code, refused.value.unavailable) == (reason, False)
     assert _events() == [("create", "denied", reason)]
@@ -166,8 +158,8 @@ def test_a_shielded_child_elsewhere_looks_missing(authority, school):
     shielded = _child(shielded=True, responsible_authority_id=other.pk)
 
     with pytest.raises(WarningFlagRefused) as refused:
-        _raise(_actor((Role.PRACTITIONER, school)), shielded.id)
-    own_authoritys = _raise(_actor((Role.DATA_MANAGER, other)), shielded.id)
+        _raise(verified_actor((Role.PRACTITIONER, school)), shielded.id)
+    own_authoritys = _raise(verified_actor((Role.DATA_MANAGER, other)), shielded.id)
 
     assert (refused.value.code, refused.value.unavailable) == ("record_shielded", True)
     assert own_authoritys
@@ -175,14 +167,14 @@ def test_a_shielded_child_elsewhere_looks_missing(authority, school):
 
 def test_a_missing_child_looks_like_a_forbidden_one(authority):
     with pytest.raises(WarningFlagRefused) as refused:
-        _raise(_actor((Role.PRACTITIONER, authority)), uuid.uuid4())
+        _raise(verified_actor((Role.PRACTITIONER, authority)), uuid.uuid4())
 
     assert (refused.value.code, refused.value.unavailable) == ("not_found", True)
 
 
 def test_the_owning_organisation_ends_a_flag_once(authority):
-    social_worker = _actor((Role.PRACTITIONER, authority))
-    colleague = _actor((Role.DATA_MANAGER, authority))
+    social_worker = verified_actor((Role.PRACTITIONER, authority))
+    colleague = verified_actor((Role.DATA_MANAGER, authority))
     child = _child()
     flag_id = _raise(social_worker, child.id)
 
@@ -204,7 +196,7 @@ def test_the_owning_organisation_ends_a_flag_once(authority):
 
 
 def test_a_flag_with_a_future_end_date_can_be_ended_now(authority):
-    social_worker = _actor((Role.PRACTITIONER, authority))
+    social_worker = verified_actor((Role.PRACTITIONER, authority))
     flag_id = _raise(social_worker, _child().id, ends_on=dt.date(2026, 12, 31))
 
     warning_flag_end(actor=social_worker, flag_id=flag_id, ended_on=TODAY, today=TODAY)
@@ -224,7 +216,7 @@ def test_a_flag_with_a_future_end_date_can_be_ended_now(authority):
     ],
 )
 def test_impossible_end_dates_are_refused(authority, ended_on, message):
-    social_worker = _actor((Role.PRACTITIONER, authority))
+    social_worker = verified_actor((Role.PRACTITIONER, authority))
     flag_id = _raise(social_worker, _child().id)
 
     with pytest.raises(ValidationError) as error:
@@ -236,11 +228,11 @@ def test_impossible_end_dates_are_refused(authority, ended_on, message):
 
 
 def test_another_organisations_flag_looks_missing_and_is_audited(authority, school):
-    flag_id = _raise(_actor((Role.PRACTITIONER, authority)), _child().id)
+    flag_id = _raise(verified_actor((Role.PRACTITIONER, authority)), _child().id)
 
     with pytest.raises(WarningFlagRefused) as refused:
         warning_flag_end(
-            actor=_actor((Role.PRACTITIONER, school)),
+            actor=verified_actor((Role.PRACTITIONER, school)),
             flag_id=flag_id,
             ended_on=TODAY,
             today=TODAY,
