@@ -31,6 +31,28 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "var" / "benchmarks"
 REPORT = ROOT / "docs" / "benchmarks.md"
+#: The embedded Redis a benchmark starts when REDIS_URL is unset.
+BENCH_REDIS_DIR = ROOT / "var" / "bench-redis"
+
+
+def bench_redis_url() -> str:
+    """REDIS_URL, else the embedded Redis under var/bench-redis (started or
+    reused; ``bench_redis_release`` stops it)."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        return url
+    from contactpoint import embedded  # noqa: PLC0415 - only without REDIS_URL
+
+    return embedded.ensure_redis(BENCH_REDIS_DIR)[0]
+
+
+def bench_redis_release() -> None:
+    """Stop the embedded Redis if this process started it (REDIS_URL unset)."""
+    if os.environ.get("REDIS_URL"):
+        return
+    from contactpoint import embedded  # noqa: PLC0415 - only without REDIS_URL
+
+    embedded.stop_redis(BENCH_REDIS_DIR)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,15 +1,18 @@
 """Feed sources, the files they send, the runs that import them, and every row's fate.
 
 A file is stored once per source (its SHA-256 is unique per source), encrypted;
-a run imports it in chunks, and ``FeedRun.rows_done`` is the checkpoint that a
-resumed run starts from. Every input row ends as exactly one ``FeedRow``:
-applied, quarantined with reasons, or waiting for review (and then decided).
+a run imports it in chunks, split into slices that workers import side by
+side; each slice's count of committed rows (``FeedRun.slice_done``) is the
+checkpoint that a resumed slice starts from. Every input row ends as exactly
+one ``FeedRow``: applied, quarantined with reasons, or waiting for review
+(and then decided).
 Child ids are plain values here, not foreign keys: ingestion reaches the
 directory's tables only through ``directory.services`` and ``directory.selectors``.
 """
 
 import uuid
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import Now
 
@@ -131,8 +134,13 @@ class FeedRun(models.Model):
     refusal_code = models.CharField(max_length=40, blank=True)
     refusal_message = models.TextField(blank=True)
     total_rows = models.PositiveIntegerField(default=0)
-    #: The checkpoint: rows 1..rows_done are committed (as FeedRow rows).
+    #: Rows committed so far (as FeedRow rows), in every slice together.
     rows_done = models.PositiveIntegerField(default=0)
+    #: The slices the rows are split into, fixed when the run first starts:
+    #: slice i is rows slice_bounds[i] to slice_bounds[i + 1] - 1 (0-based).
+    slice_bounds = ArrayField(models.PositiveIntegerField(), default=list)
+    #: The checkpoint: the first slice_done[i] rows of slice i are committed.
+    slice_done = ArrayField(models.PositiveIntegerField(), default=list)
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
@@ -218,3 +226,27 @@ class FeedRow(models.Model):
 
     def __str__(self) -> str:
         return f"Row {self.position} of {self.run_id}: {self.state}"
+
+
+class FeedClaim(models.Model):
+    """A child that a row of a run was applied to, while the run is importing.
+
+    The slices of one run import side by side; the unique constraint makes
+    the first of two rows that reach the same child the one applied, and the
+    other waits for review ("linked_twice_in_file"), whichever slice each is
+    in. A run's claims are deleted when it completes.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    run = models.ForeignKey(FeedRun, on_delete=models.CASCADE, related_name="+")
+    child_id = models.UUIDField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "child_id"], name="feed_claim_once_per_child"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Claim of {self.child_id} by run {self.run_id}"

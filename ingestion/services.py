@@ -2,20 +2,25 @@
 
 ``feed_file_receive`` stores a file encrypted (once per source: its SHA-256
 makes a re-delivery a no-op that says so) and queues a run.
-``feed_run_process`` imports it: parse, validate and find duplicates for the
-whole file (pure, cheap), then per chunk of ``FEED_CHUNK_ROWS`` rows block,
-match, plan and apply inside one transaction that also writes every row's
-``FeedRow`` and moves the run's checkpoint. A worker killed mid-run leaves
-the last committed chunk behind; the next attempt starts after it, so no
-row is applied twice. A PostgreSQL advisory lock per run keeps two workers
-from importing the same run at once.
+``feed_run_start`` begins a run for the workers: it reads the file (a bad
+one is refused) and, the first time, splits the rows into at most
+``FEED_SLICES`` slices of whole chunks; ``feed_slice_process`` imports one
+slice, and the slices of a run go side by side in as many workers. A slice
+parses and validates the whole file and finds its duplicates (pure, cheap),
+then per chunk of ``FEED_CHUNK_ROWS`` rows blocks, matches, plans and
+applies inside one transaction that also writes every row's ``FeedRow`` and
+moves the slice's checkpoint. A worker killed mid-run leaves the slice's
+last committed chunk behind; the next attempt starts after it, so no row is
+applied twice. Advisory locks keep two workers from importing the same
+slice at once. ``feed_run_process`` does all of it in one process, slice
+after slice (tests, the management command, the benchmark's serial figure).
 """
 
 import base64
 import hashlib
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -33,7 +38,7 @@ from audit.models import AccessAction
 from audit.services import access_event_record
 from contactpoint.crypto.fields import binding, seal_value, unseal
 from contactpoint.metrics import feed_rows_counted
-from directory.records import ChildChanges, NewChild, Source
+from directory.records import ChildChanges, Source
 from directory.selectors.feeds import (
     FeedBlocking,
     feed_child_states,
@@ -48,6 +53,7 @@ from directory.services.feed_changes import (
 )
 from ingestion.models import (
     Channel,
+    FeedClaim,
     FeedFile,
     FeedMode,
     FeedRow,
@@ -196,12 +202,31 @@ def _receive_audit(
 
 
 # Importing --------------------------------------------------------------------
+#
+# A run's rows are split into slices of whole chunks when it first starts
+# (FeedRun.slice_bounds); each slice is imported chunk by chunk from its own
+# checkpoint (FeedRun.slice_done), by one worker at a time (an advisory lock
+# per slice), and the slices of one run side by side. What two slices could
+# otherwise both do to one child is settled in the database: a FeedClaim per
+# child a row is applied to (the second row reaching it waits for review),
+# and the creation of new children one chunk at a time per run, after
+# blocking has looked again at what the other slices created meanwhile.
+
+#: Advisory-lock part for the creation of a run's new children.
+_CREATIONS = -1
+
+
+def _lock_key(run_id: UUID, part: int | None = None) -> int:
+    """A 64-bit advisory-lock key for the run, or for one part of it."""
+    if part is None:
+        return int.from_bytes(run_id.bytes[:8], "big", signed=True)
+    digest = hashlib.sha256(run_id.bytes + part.to_bytes(4, "big", signed=True))
+    return int.from_bytes(digest.digest()[:8], "big", signed=True)
 
 
 @contextmanager
-def _run_lock(run_id: UUID) -> Iterator[bool]:
-    """A session-level advisory lock on the run: True when this worker holds it."""
-    key = int.from_bytes(run_id.bytes[:8], "big", signed=True)
+def _advisory_lock(key: int) -> Iterator[bool]:
+    """A session-level advisory lock: True when this worker holds it."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
         held = bool(cursor.fetchone()[0])
@@ -211,6 +236,16 @@ def _run_lock(run_id: UUID) -> Iterator[bool]:
         if held:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def slice_bounds(total_rows: int, chunk_rows: int, slices: int) -> list[int]:
+    """Where each of at most ``slices`` slices of whole chunks begins, then
+    ``total_rows``: [0, ..., total_rows]. Never more slices than chunks."""
+    chunks = -(-total_rows // chunk_rows)
+    count = max(1, min(slices, chunks))
+    return [
+        min(total_rows, (i * chunks // count) * chunk_rows) for i in range(count)
+    ] + [total_rows]
 
 
 def validation_context(
@@ -233,68 +268,159 @@ def validation_context(
     )
 
 
-def feed_run_process(run_id: UUID) -> FeedRun:
-    """Import (or resume importing) one run. Safe to call again at any time."""
-    with _run_lock(run_id) as held:
-        run = FeedRun.objects.select_related("source__organisation", "file").get(
-            pk=run_id
+@dataclass(frozen=True)
+class _FileRows:
+    """A run's file, read and validated: every slice reads all of it, as a
+    row is a repeat of an earlier one wherever the earlier one is."""
+
+    rows: Sequence[RawRow]
+    checked: Sequence[ValidRecord | Rejection]
+    repeated: dict[int, Rejection]
+    #: The day the run started: it judges every row as of then.
+    today: date
+
+
+def _run_get(run_id: UUID) -> FeedRun:
+    return FeedRun.objects.select_related("source__organisation", "file").get(pk=run_id)
+
+
+def _run_read(run: FeedRun) -> Sequence[RawRow] | None:
+    """The run's rows as read; None (and the run refused) for a bad file."""
+    assert run.file is not None  # noqa: S101 - refused runs have none and never get here
+    data = base64.b64decode(unseal(run.file, "content") or "")
+    try:
+        parsed = read_feed(
+            run.source.format, data, Limits(max_rows=settings.FEED_MAX_ROWS)
         )
-        if not held or run.status in {RunStatus.COMPLETED, RunStatus.REJECTED}:
-            return run
-        now = timezone.now()
+    except FeedFileRejected as refusal:
+        _run_refuse(run, refusal)
+        return None
+    return parsed.rows
+
+
+def _file_rows(run: FeedRun, rows: Sequence[RawRow]) -> _FileRows:
+    assert run.started_at is not None  # noqa: S101 - set by _run_begin
+    context = validation_context(run.source, timezone.localdate(run.started_at))
+    checked = [validate(row, context) for row in rows]
+    valid = [item for item in checked if isinstance(item, ValidRecord)]
+    return _FileRows(rows, checked, find_duplicates(valid), context.today)
+
+
+def _run_begin(run: FeedRun) -> Sequence[RawRow] | None:
+    """Mark the run running, read its file and, the first time, split its
+    rows into slices; None when the file is refused. Under the run's lock."""
+    now = timezone.now()
+    FeedRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING, started_at=run.started_at or now, heartbeat_at=now
+    )
+    run.refresh_from_db()
+    rows = _run_read(run)
+    if rows is None:
+        return None
+    if not run.slice_bounds:
+        bounds = slice_bounds(len(rows), settings.FEED_CHUNK_ROWS, settings.FEED_SLICES)
         FeedRun.objects.filter(pk=run.pk).update(
-            status=RunStatus.RUNNING,
-            started_at=run.started_at or now,
-            heartbeat_at=now,
+            total_rows=len(rows),
+            slice_bounds=bounds,
+            slice_done=[0] * (len(bounds) - 1),
         )
         run.refresh_from_db()
-        assert run.file is not None  # noqa: S101 - refused runs have none, returned above
-        data = base64.b64decode(unseal(run.file, "content") or "")
-        try:
-            parsed = read_feed(
-                run.source.format, data, Limits(max_rows=settings.FEED_MAX_ROWS)
-            )
-        except FeedFileRejected as refusal:
-            _run_refuse(run, refusal)
+    return rows
+
+
+def _pending_slices(run: FeedRun) -> list[int]:
+    bounds, done = run.slice_bounds, run.slice_done
+    return [i for i in range(len(done)) if bounds[i] + done[i] < bounds[i + 1]]
+
+
+def feed_run_process(run_id: UUID) -> FeedRun:
+    """Import (or resume importing) one run here, its slices one after
+    another. Safe to call again at any time."""
+    with _advisory_lock(_lock_key(run_id)) as held:
+        run = _run_get(run_id)
+        if not held or run.status in {RunStatus.COMPLETED, RunStatus.REJECTED}:
             return run
-        assert run.started_at is not None  # noqa: S101 - set just above
-        context = validation_context(run.source, timezone.localdate(run.started_at))
-        checked: list[ValidRecord | Rejection] = [
-            validate(row, context) for row in parsed.rows
-        ]
-        valid = [item for item in checked if isinstance(item, ValidRecord)]
-        repeated = find_duplicates(valid)
-        FeedRun.objects.filter(pk=run.pk).update(total_rows=len(parsed.rows))
+        rows = _run_begin(run)
+        if rows is None:
+            return run
+        file_rows = _file_rows(run, rows)
+        state = _RunState(blocking=FeedBlocking(), today=file_rows.today)
+        for number in _pending_slices(run):
+            if not _slice_import(run, number, file_rows, state):
+                break
+        _run_finish(run)
+        run.refresh_from_db()
+        return run
+
+
+def feed_run_start(run_id: UUID) -> list[int]:
+    """Begin (or resume) a run for the workers: the slices still to import,
+    for ``feed_slice_process`` to import side by side. A run with nothing
+    left to import is completed here."""
+    with _advisory_lock(_lock_key(run_id)) as held:
+        run = _run_get(run_id)
+        if not held or run.status in {RunStatus.COMPLETED, RunStatus.REJECTED}:
+            return []
+        if _run_begin(run) is None:
+            return []
+        pending = _pending_slices(run)
+    if not pending:
+        _run_finish(run)
+    return pending
+
+
+def feed_slice_process(run_id: UUID, number: int) -> FeedRun:
+    """Import (or resume) slice ``number`` of a run ``feed_run_start`` began;
+    the slice that ends last completes the run. Safe to call again."""
+    run = _run_get(run_id)
+    if run.status != RunStatus.RUNNING or number >= len(run.slice_done):
+        return run
+    rows = _run_read(run)
+    if rows is None:
+        return run
+    state = _RunState(blocking=FeedBlocking(), today=timezone.localdate())
+    file_rows = _file_rows(run, rows)
+    state.today = file_rows.today
+    if _slice_import(run, number, file_rows, state):
+        _run_finish(run)
+    run.refresh_from_db()
+    return run
+
+
+def _slice_import(
+    run: FeedRun, number: int, file_rows: _FileRows, state: "_RunState"
+) -> bool:
+    """Import slice ``number`` from its checkpoint, a chunk per transaction.
+    False when the run stopped (it failed here or elsewhere); True when the
+    slice is done, or another worker holds it (and will end it)."""
+    with _advisory_lock(_lock_key(run.pk, number)) as held:
+        if not held:
+            return True
+        run.refresh_from_db(fields=["status", "slice_bounds", "slice_done"])
+        if run.status != RunStatus.RUNNING:
+            return False
+        first, stop = run.slice_bounds[number], run.slice_bounds[number + 1]
         chunk = settings.FEED_CHUNK_ROWS
-        state = _RunState(
-            today=context.today,
-            blocking=FeedBlocking(),
-            seen={
-                child_id
-                for child_id in FeedRow.objects.filter(
-                    run=run, child_id__isnull=False
-                ).values_list("child_id", flat=True)
-                if child_id is not None
-            },
-        )
         try:
-            for start in range(run.rows_done, len(parsed.rows), chunk):
-                _chunk_apply(
+            for start in range(first + run.slice_done[number], stop, chunk):
+                end = min(start + chunk, stop)
+                if not _chunk_apply(
                     run,
-                    parsed.rows[start : start + chunk],
-                    checked[start : start + chunk],
-                    repeated,
+                    file_rows.rows[start:end],
+                    file_rows.checked[start:end],
+                    file_rows.repeated,
                     start,
                     state=state,
-                )
+                    slice_number=number,
+                    slice_start=first,
+                ):
+                    return False
         except OperationalError:
             raise  # transient (connection, deadlock): the task retries it
         except Exception as error:
             _run_fail(run, error)
-            return run
-        _run_finish(run)
-        run.refresh_from_db()
-        return run
+            return False
+    return True
 
 
 def _run_refuse(run: FeedRun, refusal: FeedFileRejected) -> None:
@@ -316,14 +442,15 @@ def _run_refuse(run: FeedRun, refusal: FeedFileRejected) -> None:
 
 def _run_fail(run: FeedRun, error: Exception) -> None:
     """Stop a run an unexpected error broke: committed chunks stay, the run
-    says it stopped, and neither the log nor the audit keeps the error's
-    text (a database error can quote a row's values)."""
+    says it stopped (its other slices stop at their next chunk), and neither
+    the log nor the audit keeps the error's text (a database error can quote
+    a row's values)."""
     FeedRun.objects.filter(pk=run.pk).update(
         status=RunStatus.FAILED, finished_at=timezone.now()
     )
     run.refresh_from_db()
     logger.error(
-        "feed run %s stopped after row %d: %s",
+        "feed run %s stopped after %d rows: %s",
         run.pk,
         run.rows_done,
         type(error).__name__,
@@ -334,17 +461,20 @@ def _run_fail(run: FeedRun, error: Exception) -> None:
         allowed=False,
         reason="failed",
         detail=(
-            f"Feed source {run.source_id}, run {run.pk}: stopped after row "
-            f"{run.rows_done} ({type(error).__name__})."
+            f"Feed source {run.source_id}, run {run.pk}: stopped after "
+            f"{run.rows_done} rows ({type(error).__name__})."
         ),
     )
 
 
 def _run_finish(run: FeedRun) -> None:
+    """Complete the run once every slice is done (whoever gets here last)."""
     ended = 0
     with transaction.atomic():
         locked = FeedRun.objects.select_for_update().get(pk=run.pk)
-        if locked.status == RunStatus.COMPLETED:
+        if locked.status != RunStatus.RUNNING or sum(locked.slice_done) < (
+            locked.total_rows
+        ):
             return
         newer_snapshot = FeedRun.objects.filter(
             source=run.source_id,
@@ -366,6 +496,7 @@ def _run_finish(run: FeedRun) -> None:
                 reported=_reported_children(run),
                 today=timezone.localdate(),
             )
+        FeedClaim.objects.filter(run=locked).delete()
         locked.status = RunStatus.COMPLETED
         locked.ended_involvements = ended
         locked.finished_at = locked.heartbeat_at = timezone.now()
@@ -412,22 +543,64 @@ def feed_source_for_writes(run: FeedRun) -> Source:
 
 @dataclass
 class _RunState:
-    """What one worker keeps between the chunks of a run: the posting lists
-    and profiles blocking has read, and every child the run's rows name so far
-    (read from the committed rows when a run starts or resumes, then kept up
-    as chunks commit), so a later row for the same child goes to review."""
+    """What one worker keeps between the chunks it imports: the posting
+    lists and profiles blocking has read."""
 
     blocking: FeedBlocking
-    seen: set[UUID]
     #: The day the run started: it judges every row as of then.
     today: date
 
 
 @dataclass
+class _Linked:
+    """A row applied to an existing child, and what it changes (if anything)."""
+
+    row: FeedRow
+    source: RawRow
+    match: Match
+    changes: ChildChanges | None
+
+
+@dataclass
+class _New:
+    """A row that makes a new child."""
+
+    row: FeedRow
+    source: RawRow
+    record: ValidRecord
+
+
+@dataclass
 class _ChunkResult:
     rows: list[FeedRow]
-    created: list[tuple[FeedRow, NewChild]]
-    changes: list[ChildChanges]
+    linked: list[_Linked]
+    created: list[_New]
+
+
+class _Superseded(Exception):
+    """The run stopped, or this chunk was committed already: roll back."""
+
+
+#: Claim children for a run: the ids granted come back; an id another chunk
+#: of the run claimed (committed, or committing: the insert waits) does not.
+_CLAIM_SQL = """
+INSERT INTO ingestion_feedclaim (run_id, child_id)
+SELECT %s, child FROM unnest(%s::uuid[]) AS child ORDER BY child
+ON CONFLICT (run_id, child_id) DO NOTHING
+RETURNING child_id
+"""
+
+#: A chunk's checkpoint and counters, if its slice is where it started and
+#: the run is still running.
+_CHECKPOINT_SQL = """
+UPDATE ingestion_feedrun
+SET slice_done[%(index)s] = %(done)s, rows_done = rows_done + %(rows)s,
+    created = created + %(created)s, updated = updated + %(updated)s,
+    unchanged = unchanged + %(unchanged)s,
+    quarantined = quarantined + %(quarantined)s, waiting = waiting + %(waiting)s,
+    heartbeat_at = %(now)s
+WHERE id = %(run)s AND status = %(running)s AND slice_done[%(index)s] = %(before)s
+"""
 
 
 def _chunk_apply(
@@ -438,45 +611,155 @@ def _chunk_apply(
     start: int,
     *,
     state: _RunState,
-) -> None:
-    """Match, plan and apply one chunk, its rows and the checkpoint: one transaction."""
-    with transaction.atomic():
-        locked = FeedRun.objects.select_for_update().get(pk=run.pk)
-        if locked.rows_done != start:
-            return  # another attempt committed this chunk already
-        result = _chunk_plan(run, raw, checked, repeated, state)
-        writes = feed_source_for_writes(run)
-        created_ok = _create_children(result, writes)
-        child_changes_apply(result.changes, source=writes, today=timezone.localdate())
-        for row in result.rows:
-            if row.payload is not None:
-                row.payload = seal_value(
-                    binding(FeedRow, "payload", pk=row.pk), row.payload.decode()
+    slice_number: int = 0,
+    slice_start: int = 0,
+) -> bool:
+    """Match, plan and apply one chunk, its rows and the checkpoint: one
+    transaction. False (nothing written) when the run has stopped."""
+    try:
+        with transaction.atomic():
+            result = _chunk_plan(run, raw, checked, repeated, state)
+            _claims_take(run, result)
+            writes = feed_source_for_writes(run)
+            child_changes_apply(
+                [linked.changes for linked in result.linked if linked.changes],
+                source=writes,
+                today=timezone.localdate(),
+            )
+            if result.created and len(run.slice_bounds) > 2:
+                _creations_recheck(run, result, state)
+            created_ok = _create_children(result, writes)
+            _claim(run, [new.row.child_id for new in result.created])
+            for row in result.rows:
+                if row.payload is not None:
+                    row.payload = seal_value(
+                        binding(FeedRow, "payload", pk=row.pk), row.payload.decode()
+                    )
+            _rows_write(result.rows)
+            counts = dict.fromkeys(RowOutcome.values, 0)
+            quarantined = waiting = 0
+            for row in result.rows:
+                if row.state == RowState.APPLIED:
+                    counts[row.outcome] += 1
+                elif row.state == RowState.QUARANTINED:
+                    quarantined += 1
+                else:
+                    waiting += 1
+            assert counts[RowOutcome.CREATED] == created_ok  # noqa: S101
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _CHECKPOINT_SQL,
+                    {
+                        "index": slice_number + 1,  # PostgreSQL arrays count from 1
+                        "done": start + len(raw) - slice_start,
+                        "before": start - slice_start,
+                        "rows": len(raw),
+                        "created": counts[RowOutcome.CREATED],
+                        "updated": counts[RowOutcome.UPDATED],
+                        "unchanged": counts[RowOutcome.UNCHANGED],
+                        "quarantined": quarantined,
+                        "waiting": waiting,
+                        "now": timezone.now(),
+                        "run": run.pk,
+                        "running": RunStatus.RUNNING.value,
+                    },
                 )
-        _rows_write(result.rows)
-        counts = dict.fromkeys(RowOutcome.values, 0)
-        quarantined = waiting = 0
-        for row in result.rows:
-            if row.state == RowState.APPLIED:
-                counts[row.outcome] += 1
-            elif row.state == RowState.QUARANTINED:
-                quarantined += 1
-            else:
-                waiting += 1
-        assert counts[RowOutcome.CREATED] == created_ok  # noqa: S101
-        locked.rows_done = start + len(raw)
-        locked.created += counts[RowOutcome.CREATED]
-        locked.updated += counts[RowOutcome.UPDATED]
-        locked.unchanged += counts[RowOutcome.UNCHANGED]
-        locked.quarantined += quarantined
-        locked.waiting += waiting
-        locked.heartbeat_at = timezone.now()
-        locked.save()
-    state.seen.update(row.child_id for row in result.rows if row.child_id)
+                if cursor.rowcount != 1:
+                    raise _Superseded
+    except _Superseded:
+        return False
     feed_rows_counted(states=[row.state for row in result.rows])
     logger.info(
         "feed run %s: rows %d-%d committed", run.pk, start + 1, start + len(raw)
     )
+    return True
+
+
+def _claim(run: FeedRun, child_ids: Collection[UUID | None]) -> set[UUID]:
+    """Claim ``child_ids`` for the run; the ones granted."""
+    wanted = sorted({child for child in child_ids if child is not None})
+    if not wanted:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_SQL, [run.pk, wanted])
+        return {child for (child,) in cursor.fetchall()}
+
+
+def _claims_take(run: FeedRun, result: _ChunkResult) -> None:
+    """Claim the children the chunk's rows are applied to; a row whose child
+    another chunk of the run has already reached waits for review instead."""
+    granted = _claim(run, [linked.row.child_id for linked in result.linked])
+    kept = []
+    for linked in result.linked:
+        if linked.row.child_id in granted:
+            kept.append(linked)
+        else:
+            _wait_for_review(
+                linked.row,
+                linked.source,
+                Match(
+                    outcome=MatchOutcome.REVIEW,
+                    reason="linked_twice_in_file",
+                    candidates=linked.match.candidates,
+                ),
+            )
+    result.linked = kept
+
+
+def _creations_recheck(run: FeedRun, result: _ChunkResult, state: _RunState) -> None:
+    """With the run's other slices importing side by side, new children are
+    made one chunk at a time per run (a transaction lock held to commit),
+    and each row about to make one is first blocked and matched again, now
+    seeing what the other slices made: two rows of one file for one new child
+    make one child, and the other row waits for review."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s)", [_lock_key(run.pk, _CREATIONS)]
+        )
+    records = [new.record for new in result.created]
+    found = state.blocking.candidates(
+        {record.position: blocking_terms(record.child) for record in records}
+    )
+    rematched = {
+        new.record.position: match_record(
+            new.record,
+            [
+                Candidate(profile=p, shielded=s)
+                for p, s in found.get(new.record.position, [])
+            ],
+        )
+        for new in result.created
+    }
+    claimed = set(
+        FeedClaim.objects.filter(
+            run=run,
+            child_id__in=[m.child_id for m in rematched.values() if m.child_id],
+        ).values_list("child_id", flat=True)
+    )
+    kept = []
+    for new in result.created:
+        match = rematched[new.record.position]
+        if match.outcome == MatchOutcome.NEW:
+            kept.append(new)
+            continue
+        if match.outcome == MatchOutcome.LINK:
+            reason = (
+                "linked_twice_in_file"
+                if match.child_id in claimed
+                else "made_while_importing"
+            )
+            match = Match(MatchOutcome.REVIEW, reason, None, match.candidates)
+        _wait_for_review(new.row, new.source, match)
+    result.created = kept
+
+
+def _wait_for_review(row: FeedRow, source_row: RawRow, match: Match) -> None:
+    """Turn a row planned to be applied into one waiting for a person."""
+    row.state = RowState.WAITING
+    row.outcome = RowOutcome.NONE
+    row.child_id = None
+    row.match = _match_json(match)
+    row.payload = _raw_json(source_row).encode()
 
 
 def _chunk_plan(
@@ -515,9 +798,10 @@ def _chunk_plan(
         [c for c in linked if c is not None], organisation_ids=organisation_ids
     )
     raw_by_position = {r.position: r for r in raw}
-    result = _ChunkResult(rows=rows, created=[], changes=[])
-    # A child this run already linked in an earlier chunk counts as seen.
-    seen = state.seen & linked
+    result = _ChunkResult(rows=rows, linked=[], created=[])
+    # Two rows of this chunk for one child: the first is applied. (Across
+    # chunks and slices the run's claims decide: _claims_take.)
+    seen: set[UUID] = set()
     for record in to_match:
         match = matches[record.position]
         source_row = raw_by_position[record.position]
@@ -540,7 +824,7 @@ def _chunk_plan(
             row = _row(run, source_row, RowState.APPLIED, match=match)
             row.outcome = RowOutcome.CREATED
             rows.append(row)
-            result.created.append((row, record.child))
+            result.created.append(_New(row, source_row, record))
         else:
             assert match.child_id is not None  # noqa: S101
             seen.add(match.child_id)
@@ -551,8 +835,9 @@ def _chunk_plan(
                 RowOutcome.UNCHANGED if changes.is_empty else RowOutcome.UPDATED
             )
             rows.append(row)
-            if not changes.is_empty:
-                result.changes.append(changes)
+            result.linked.append(
+                _Linked(row, source_row, match, None if changes.is_empty else changes)
+            )
     rows.sort(key=lambda r: r.position)
     return result
 
@@ -619,20 +904,22 @@ def _create_children(result: _ChunkResult, writes: Source) -> int:
     while pending:
         try:
             created = child_records_create(
-                children=[child for _, child in pending], source=writes
+                children=[new.record.child for new in pending], source=writes
             )
         except ChildRecordInvalid as invalid:
             for position in sorted(invalid.problems, reverse=True):
-                row, _ = pending.pop(position)
+                refused = pending.pop(position)
+                row = refused.row
                 row.state = RowState.QUARANTINED
                 row.outcome = RowOutcome.NONE
+                row.payload = _raw_json(refused.source).encode()
                 row.problems = [
                     {"field": "record", "code": code, "message": message}
                     for code, message in invalid.problems[position]
                 ]
             continue
-        for (row, _), new in zip(pending, created, strict=True):
-            row.child_id = new.id
+        for new, child in zip(pending, created, strict=True):
+            new.row.child_id = child.id
         return len(created)
     return 0
 
@@ -711,6 +998,9 @@ __all__ = [
     "Receipt",
     "feed_file_receive",
     "feed_run_process",
+    "feed_run_start",
+    "feed_slice_process",
     "raw_row_from_json",
+    "slice_bounds",
     "validation_context",
 ]

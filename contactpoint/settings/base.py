@@ -400,6 +400,10 @@ FEED_MAX_BYTES = env.int("CP_FEED_MAX_BYTES", default=100 * 1024 * 1024)
 FEED_MAX_ROWS = env.int("CP_FEED_MAX_ROWS", default=250_000)
 # Rows applied per transaction: the checkpoint a killed worker resumes from.
 FEED_CHUNK_ROWS = env.int("CP_FEED_CHUNK_ROWS", default=1_000)
+# A run's rows are split into at most this many slices of whole chunks, which
+# as many workers import side by side (a task each): set it to the workers'
+# concurrency. 1 imports each run in one worker, chunk after chunk.
+FEED_SLICES = env.int("CP_FEED_SLICES", default=2)
 # Each feed source with a drop folder reads files from <this>/<folder>/ every
 # night; a picked-up file moves to <this>/<folder>/received/.
 FEED_DROP_DIR = env.path("CP_FEED_DROP_DIR", default=BASE_DIR / "var" / "feed-drop")

@@ -79,6 +79,10 @@ MATCH_REASONS = {
     ),
     "shielded_candidate": "A restricted record may be the same child.",
     "linked_twice_in_file": ("Another row of the same file matched the same child."),
+    "made_while_importing": (
+        "A record that matches was made by another import while this file was "
+        "being imported."
+    ),
 }
 UNKNOWN_MATCH_REASON = "The match needs a person to decide."
 

@@ -70,7 +70,7 @@ def _database_url() -> str:
     return urlunsplit(parts._replace(path=parts.path.rsplit("/", 1)[0] + "/" + name))
 
 
-def _worker(queue: str) -> subprocess.Popen[bytes]:
+def _worker(queue: str, pool: str = "--pool=solo") -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "contactpoint.settings.test",
@@ -88,7 +88,7 @@ def _worker(queue: str) -> subprocess.Popen[bytes]:
             "-A",
             "contactpoint",
             "worker",
-            "--pool=solo",
+            *pool.split(),
             "-Q",
             queue,
             "--without-gossip",
@@ -166,3 +166,49 @@ def test_a_killed_worker_resumes_the_run_with_exact_counts(db):
     assert FeedRow.objects.count() == ROWS
     assert FeedRow.objects.values("position").distinct().count() == ROWS
     assert _count("directory_child") == done.created
+
+
+def test_two_worker_processes_import_a_run_side_by_side(db, settings):
+    """Two slices in two worker processes at once. The end of the file
+    repeats its first thirty children without their NHS number (so nothing
+    but matching can tell): each of them is made once, and the other row
+    waits for review, whichever slice reached the child first."""
+    authority = LocalAuthorityFactory()
+    school = SchoolFactory(parent_authority=authority)
+    source = FeedSource.objects.create(
+        organisation=school,
+        name="Pupils",
+        format="csv",
+        mode=FeedMode.CHANGES,
+        default_service_type="education",
+    )
+    lines = _feed().decode().splitlines()
+    header, rows = lines[0], lines[1:]
+    # Repeats of rows 1-30 (in slice 0), placed among the last rows (slice 1).
+    repeats = ["," + row.split(",", 1)[1] for row in rows[:30]]
+    data = "\n".join([header, *rows, *repeats]) + "\n"
+    receipt = feed_file_receive(
+        source=source, data=data.encode(), channel=Channel.UPLOAD, actor=None
+    )
+    queue = f"feeds-test-{uuid.uuid4().hex}"
+    worker = _worker(queue, pool="--pool=prefork --concurrency=2")
+    try:
+        _send(queue, receipt.run.pk)
+        done = _wait(lambda run: run.status == RunStatus.COMPLETED, "the run to end")
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    assert len(done.slice_bounds) == 3  # two slices
+    assert (done.total_rows, done.rows_done) == (ROWS + 30, ROWS + 30)
+    assert done.created + done.waiting + done.quarantined == ROWS + 30
+    assert _count("directory_child") == done.created
+    rows = {row.position: row for row in FeedRow.objects.filter(run=done)}
+    for position in range(1, 31):
+        pair = (rows[position], rows[ROWS + position])
+        # One of the two rows made the child, the other waits for review.
+        assert sorted(row.state for row in pair) == ["applied", "waiting"]
+        made = next(row for row in pair if row.state == "applied")
+        waiting = next(row for row in pair if row.state == "waiting")
+        assert made.outcome == "created"
+        assert waiting.match["reason"] == "linked_twice_in_file"
+        assert waiting.match["candidates"][0]["child_id"] == str(made.child_id)
