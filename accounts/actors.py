@@ -60,25 +60,22 @@ class Actor:
         return min(self.roles, default="")
 
 
-def actor_for_user(user: "User", *, second_factor_verified: bool) -> Actor:
-    """Build the Actor for ``user`` from their active role assignments.
+#: Set by ``accounts.backends.AccountBackend`` on the session's user: the
+#: current grants, read in the same query as the user row this request.
+GRANTS_ATTRIBUTE = "cp_current_grants"
 
-    Suspended or inactive users, and users whose vetting (enhanced DBS check)
-    expired before today, get an Actor with no grants: every policy denies
-    them by default, so access stops on the day vetting runs out without
-    anyone having to act. Users with no recorded expiry (feed systems,
-    operators) are not stopped by this rule.
-    """
-    vetting_expired = (
-        user.vetting_expires_on is not None
-        and user.vetting_expires_on < timezone.localdate()
-    )
-    if not user.is_active or user.suspended_at is not None or vetting_expired:
-        return Actor(user_id=user.pk, display_name=str(user))
+
+def _current_grants(user: "User") -> frozenset[Grant]:
+    loaded = getattr(user, GRANTS_ATTRIBUTE, None)
+    if loaded is not None:
+        return frozenset(
+            Grant(role=role, organisation_id=organisation_id, authority_id=authority)
+            for role, organisation_id, authority in loaded
+        )
     assignments = user.role_assignments.filter(
         revoked_at__isnull=True, organisation__is_active=True
     ).select_related("organisation")
-    grants = frozenset(
+    return frozenset(
         Grant(
             role=assignment.role,
             organisation_id=assignment.organisation_id,
@@ -86,9 +83,28 @@ def actor_for_user(user: "User", *, second_factor_verified: bool) -> Actor:
         )
         for assignment in assignments
     )
+
+
+def actor_for_user(user: "User", *, second_factor_verified: bool) -> Actor:
+    """Build the Actor for ``user`` from their active role assignments.
+
+    Suspended or inactive users, and users whose vetting (enhanced DBS check)
+    expired before today, get an Actor with no grants: every policy denies
+    them by default, so access stops on the day vetting runs out without
+    anyone having to act. Users with no recorded expiry (feed systems,
+    operators) are not stopped by this rule. The session's user comes with
+    its grants already read (``accounts.backends``); any other user costs a
+    query.
+    """
+    vetting_expired = (
+        user.vetting_expires_on is not None
+        and user.vetting_expires_on < timezone.localdate()
+    )
+    if not user.is_active or user.suspended_at is not None or vetting_expired:
+        return Actor(user_id=user.pk, display_name=str(user))
     return Actor(
         user_id=user.pk,
-        grants=grants,
+        grants=_current_grants(user),
         second_factor_verified=second_factor_verified,
         display_name=str(user),
     )

@@ -10,9 +10,11 @@ asking why (``directory.alerting.child_name_for_alert``, audited).
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from uuid import UUID
 
 from django.core.paginator import Page, Paginator
+from django.db import connections, router
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -83,11 +85,29 @@ def inbox_page(*, user_id: UUID, page_number: str | int | None) -> Page[InboxRow
     return Page(rows, page.number, page.paginator)  # type: ignore[arg-type]
 
 
+@cache
+def _unread_count_sql() -> str:
+    meta = Notification._meta
+    recipient = meta.get_field("recipient").column
+    read_at = meta.get_field("read_at").column
+    return (
+        f"SELECT count(*) FROM {meta.db_table} "  # noqa: S608 - names from the model
+        f"WHERE {recipient} = %s AND {read_at} IS NULL"
+    )
+
+
 def unread_count(*, user_id: UUID) -> int:
-    """How many of the person's alerts are unread (one indexed count)."""
-    return Notification.objects.filter(
-        recipient_id=user_id, read_at__isnull=True
-    ).count()
+    """How many of the person's alerts are unread (one indexed count).
+
+    Every signed-in page asks (the header's inbox link), so it is one line of
+    SQL: the ORM's ``count()`` took longer to build than the database took
+    to answer it.
+    """
+    database = connections[router.db_for_read(Notification)]
+    with database.cursor() as cursor:
+        cursor.execute(_unread_count_sql(), [user_id])
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
 
 
 # One alert --------------------------------------------------------------------

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import NamedTuple, TypeVar
 
 from django.apps import apps
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django_otp.models import Device
 
@@ -89,22 +89,23 @@ def device_from_persistent_id(persistent_id: str) -> Device | None:
     django-otp's own lookup assumes integer primary keys; these devices have
     UUIDs. Anything malformed, unknown or not a device gives None.
     """
-    with suppress(ValueError, LookupError, ValidationError):
+    with suppress(ValueError, LookupError, ValidationError, ObjectDoesNotExist):
         model_label, pk = persistent_id.rsplit("/", 1)
         model = apps.get_model(model_label)
         if issubclass(model, Device):
-            device: Device | None = model.objects.filter(pk=pk).first()
+            # get(), not filter().first(): no ORDER BY to compile on every page.
+            device: Device = model.objects.get(pk=pk)
             return device
     return None
 
 
 async def adevice_from_persistent_id(persistent_id: str) -> Device | None:
     """``device_from_persistent_id`` for async code."""
-    with suppress(ValueError, LookupError, ValidationError):
+    with suppress(ValueError, LookupError, ValidationError, ObjectDoesNotExist):
         model_label, pk = persistent_id.rsplit("/", 1)
         model = apps.get_model(model_label)
         if issubclass(model, Device):
-            device: Device | None = await model.objects.filter(pk=pk).afirst()
+            device: Device = await model.objects.aget(pk=pk)
             return device
     return None
 

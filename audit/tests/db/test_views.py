@@ -16,7 +16,7 @@ from unittest import mock
 import pytest
 import time_machine
 from django.conf import settings
-from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.backends.cached_db import SessionStore
 from django.test import Client
 from django.urls import resolve, reverse
 from django.utils import timezone
