@@ -6,7 +6,7 @@ makes a re-delivery a no-op that says so) and queues a run.
 one is refused) and, the first time, splits the rows into at most
 ``FEED_SLICES`` slices of whole chunks; ``feed_slice_process`` imports one
 slice, and the slices of a run go side by side in as many workers. A slice
-parses and validates the whole file and finds its duplicates (pure, cheap),
+parses the file, validates it up to its last row and finds the repeats,
 then per chunk of ``FEED_CHUNK_ROWS`` rows blocks, matches, plans and
 applies inside one transaction that also writes every row's ``FeedRow`` and
 moves the slice's checkpoint. A worker killed mid-run leaves the slice's
@@ -38,7 +38,7 @@ from audit.models import AccessAction
 from audit.services import access_event_record
 from contactpoint.crypto.fields import binding, seal_value, unseal
 from contactpoint.metrics import feed_rows_counted
-from directory.records import ChildChanges, Source
+from directory.records import ChildChanges, MatchProfile, Source
 from directory.selectors.feeds import (
     FeedBlocking,
     feed_child_states,
@@ -270,8 +270,8 @@ def validation_context(
 
 @dataclass(frozen=True)
 class _FileRows:
-    """A run's file, read and validated: every slice reads all of it, as a
-    row is a repeat of an earlier one wherever the earlier one is."""
+    """A run's file, read and validated: a slice validates every row up to
+    its last, as a row is a repeat of an earlier one wherever that one is."""
 
     rows: Sequence[RawRow]
     checked: Sequence[ValidRecord | Rejection]
@@ -298,10 +298,14 @@ def _run_read(run: FeedRun) -> Sequence[RawRow] | None:
     return parsed.rows
 
 
-def _file_rows(run: FeedRun, rows: Sequence[RawRow]) -> _FileRows:
+def _file_rows(
+    run: FeedRun, rows: Sequence[RawRow], upto: int | None = None
+) -> _FileRows:
+    """The rows up to ``upto`` (all by default) validated, and the repeats
+    among them (a row's repeat depends only on the rows before it)."""
     assert run.started_at is not None  # noqa: S101 - set by _run_begin
     context = validation_context(run.source, timezone.localdate(run.started_at))
-    checked = [validate(row, context) for row in rows]
+    checked = [validate(row, context) for row in rows[:upto]]
     valid = [item for item in checked if isinstance(item, ValidRecord)]
     return _FileRows(rows, checked, find_duplicates(valid), context.today)
 
@@ -378,9 +382,8 @@ def feed_slice_process(run_id: UUID, number: int) -> FeedRun:
     rows = _run_read(run)
     if rows is None:
         return run
-    state = _RunState(blocking=FeedBlocking(), today=timezone.localdate())
-    file_rows = _file_rows(run, rows)
-    state.today = file_rows.today
+    file_rows = _file_rows(run, rows, upto=run.slice_bounds[number + 1])
+    state = _RunState(blocking=FeedBlocking(), today=file_rows.today)
     if _slice_import(run, number, file_rows, state):
         _run_finish(run)
     run.refresh_from_db()
@@ -778,13 +781,14 @@ def _chunk_plan(
         else:
             assert isinstance(item, ValidRecord)  # noqa: S101
             to_match.append(item)
-    matches = _identified(to_match)
+    matches, known = _identified(to_match)
     rest = [r for r in to_match if r.position not in matches]
     found = state.blocking.candidates(
         {r.position: blocking_terms(r.child) for r in rest}
     )
     for r in rest:
         candidates = found.get(r.position, [])
+        known.update((p.child_id, p) for p, _ in candidates)
         matches[r.position] = match_record(
             r, [Candidate(profile=p, shielded=s) for p, s in candidates]
         )
@@ -795,7 +799,9 @@ def _chunk_plan(
         | {f.owning_organisation_id for r in to_match for f in r.child.warning_flags}
     )
     states = feed_child_states(
-        [c for c in linked if c is not None], organisation_ids=organisation_ids
+        [c for c in linked if c is not None],
+        organisation_ids=organisation_ids,
+        known=known,
     )
     raw_by_position = {r.position: r for r in raw}
     result = _ChunkResult(rows=rows, linked=[], created=[])
@@ -867,14 +873,18 @@ def _rows_write(rows: Sequence[FeedRow]) -> None:
     )
 
 
-def _identified(records: Sequence[ValidRecord]) -> dict[int, Match]:
+def _identified(
+    records: Sequence[ValidRecord],
+) -> tuple[dict[int, Match], dict[UUID, MatchProfile]]:
     """Links by NHS number or UPN alone, where exactly one active child holds
     the record's identifier and the rest corroborates it (match_record's
     identifier rule): most rows of a nightly feed are children the
     directory already has, and this spares them the demographic blocking.
-    Rows without such a link go on to full blocking."""
+    Rows without such a link go on to full blocking. Also returns the
+    profiles of the children linked (decrypted once, for planning)."""
     by_position = {record.position: record for record in records}
     linked: dict[int, Match] = {}
+    profiles: dict[UUID, MatchProfile] = {}
     # The NHS number first; the UPN only for rows the NHS number did not
     # settle (UPNs are reused by mistake more often).
     for index, field in IDENTIFIER_INDEXES:
@@ -894,7 +904,8 @@ def _identified(records: Sequence[ValidRecord]) -> dict[int, Match]:
             )
             if match.outcome == MatchOutcome.LINK:
                 linked[position] = match
-    return linked
+                profiles[held[0][0].child_id] = held[0][0]
+    return linked, profiles
 
 
 def _create_children(result: _ChunkResult, writes: Source) -> int:

@@ -30,7 +30,7 @@ from directory.records import (
     MatchProfile,
 )
 from directory.search_index import rank_members
-from directory.selectors.reading import match_profile_decode, match_profile_unseal
+from directory.selectors.reading import match_profile_unseal
 
 #: Each wanted posting list as one bytea: the children's 16-byte ids, end to
 #: end. LATERAL: one index-only lookup per (index, value).
@@ -148,9 +148,12 @@ class FeedBlocking:
             self._seen_entry_id = int(cursor.fetchone()[0])
         added: dict[Key, set[IdBytes]] = defaultdict(set)
         for code, value, child in newer:
-            self._profiles.pop(bytes(child), None)
-            if (code, value) in self._postings:
-                added[(code, value)].add(bytes(child))
+            key, member = (code, value), bytes(child)
+            self._profiles.pop(member, None)
+            held = self._postings.get(key)
+            # The margin reads entries again: only a new member changes a list.
+            if held is not None and member not in held:
+                added[key].add(member)
         for key, children in added.items():
             self._postings[key] = self._postings[key] | children
 
@@ -175,15 +178,11 @@ class FeedBlocking:
             return
         if len(self._profiles) + len(missing) > PROFILE_CACHE_SIZE:
             self._profiles.clear()
-        for child_id in missing:
-            self._profiles[child_id] = None  # not active (or gone) unless loaded
-        for child in Child.unaudited.filter(
-            pk__in=[UUID(bytes=c) for c in missing], status=ChildStatus.ACTIVE
-        ).only("id", "match_profile", "shielded"):
-            self._profiles[child.id.bytes] = (
-                match_profile_decode(child),
-                child.shielded,
-            )
+        for member in missing:
+            self._profiles[member] = None  # not active (or gone) unless loaded
+        loaded = _active_profiles([UUID(bytes=member) for member in missing])
+        for child_id, profile in loaded.items():
+            self._profiles[child_id.bytes] = profile
 
 
 _CURRENT_POSTCODES_SQL = """
@@ -207,14 +206,21 @@ WHERE child_id = ANY(%s::uuid[]) AND owning_organisation_id = ANY(%s::integer[])
 
 
 def feed_child_states(
-    child_ids: Collection[UUID], *, organisation_ids: Collection[int]
+    child_ids: Collection[UUID],
+    *,
+    organisation_ids: Collection[int],
+    known: Mapping[UUID, MatchProfile] | None = None,
 ) -> dict[UUID, FeedChildState]:
     """The current state of each active child that a feed row may change: its
     profile, current postcode, and the open involvements and flags of the
     feed's organisations (the only ones a feed may add to or end). Raw SQL
     over arrays: four queries for a chunk's thousand children, none of them
-    compiled by the ORM a thousand parameters at a time."""
-    children = _active_profiles(child_ids)
+    compiled by the ORM a thousand parameters at a time. ``known``: profiles
+    the caller has just decrypted (matching did): those children's status is
+    read again, their profiles not decrypted twice."""
+    known = known or {}
+    children = _active_profiles([c for c in child_ids if c not in known])
+    children.update(_still_active({c: known[c] for c in child_ids if c in known}))
     ids, organisations = list(children), list(organisation_ids)
     with connection.cursor() as cursor:
         cursor.execute(_CURRENT_POSTCODES_SQL, [ids])
@@ -302,6 +308,24 @@ _PROFILES_SQL = """
 SELECT id, match_profile, shielded FROM directory_child
 WHERE id = ANY(%s::uuid[]) AND status = %s
 """
+
+
+_ACTIVE_SQL = """
+SELECT id, shielded FROM directory_child
+WHERE id = ANY(%s::uuid[]) AND status = %s
+"""
+
+
+def _still_active(
+    profiles: Mapping[UUID, MatchProfile],
+) -> dict[UUID, tuple[MatchProfile, bool]]:
+    """Those of ``profiles`` whose children are active, with their shielded flag."""
+    if not profiles:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(_ACTIVE_SQL, [list(profiles), ChildStatus.ACTIVE.value])
+        rows = cursor.fetchall()
+    return {child_id: (profiles[child_id], shielded) for child_id, shielded in rows}
 
 
 def _active_profiles(

@@ -104,7 +104,10 @@ def identifier_lookup(
     value = getattr(child, field)
     if not value:
         return None
-    transformed = next(t for (i, t) in blocking_terms(child) if i == index)
+    # The identifier's term alone (index_terms of every field would also
+    # derive the phonetic name keys, for nothing).
+    terms = index_terms(IndexInputs(**{field: value}))
+    transformed = next(t for (i, t) in terms if i == index)
     return index, transformed, value, field
 
 

@@ -185,7 +185,7 @@ def test_two_slices_making_one_new_child_side_by_side_make_it_once(
         slice_zero.append(paused())
         try:
             feed_slice_process(run.pk, 0)
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
         finally:
             connection.close()

@@ -202,9 +202,9 @@ def test_two_worker_processes_import_a_run_side_by_side(db, settings):
     assert (done.total_rows, done.rows_done) == (ROWS + 30, ROWS + 30)
     assert done.created + done.waiting + done.quarantined == ROWS + 30
     assert _count("directory_child") == done.created
-    rows = {row.position: row for row in FeedRow.objects.filter(run=done)}
+    by_position = {row.position: row for row in FeedRow.objects.filter(run=done)}
     for position in range(1, 31):
-        pair = (rows[position], rows[ROWS + position])
+        pair = (by_position[position], by_position[ROWS + position])
         # One of the two rows made the child, the other waits for review.
         assert sorted(row.state for row in pair) == ["applied", "waiting"]
         made = next(row for row in pair if row.state == "applied")
