@@ -35,6 +35,24 @@ REPORT = ROOT / "docs" / "benchmarks.md"
 BENCH_REDIS_DIR = ROOT / "var" / "bench-redis"
 
 
+def process_tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user and system) used so far by process ``pid`` and its
+    live descendants, read from /proc (Linux)."""
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            stat = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1]
+            children = Path(f"/proc/{current}/task/{current}/children").read_text()
+        except OSError:
+            continue  # it ended meanwhile
+        fields = stat.split()
+        # utime and stime are fields 14 and 15 of stat(5), in clock ticks.
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        pending.extend(int(child) for child in children.split())
+    return total
+
+
 def bench_redis_url() -> str:
     """REDIS_URL, else the embedded Redis under var/bench-redis (started or
     reused; ``bench_redis_release`` stops it)."""

@@ -76,3 +76,37 @@ def test_totp_code_matches_rfc_6238():
     secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # base32 of the RFC's secret
     assert totp_now(secret, at=59) == "287082"
     assert totp_now(secret, at=1111111109) == "081804"
+
+
+def test_a_process_trees_cpu_counts_its_children():
+    """The ingest benchmark's worker CPU: the worker and its pool processes."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from benchmarks import process_tree_cpu_seconds
+
+    busy = (
+        "import time\n"
+        "end = time.process_time() + 0.3\n"
+        "while time.process_time() < end: pass\n"
+        "time.sleep(30)"
+    )
+    spawn = f"import subprocess, sys\nsubprocess.run([sys.executable, '-c', {busy!r}])"
+    parent = subprocess.Popen(  # noqa: S603 - this interpreter
+        [sys.executable, "-c", spawn], start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while (
+            process_tree_cpu_seconds(parent.pid) < 0.3 and time.monotonic() < deadline
+        ):
+            time.sleep(0.1)
+        # The busy loop ran in the grandchild: only the tree's sum reaches it.
+        assert process_tree_cpu_seconds(parent.pid) >= 0.3
+    finally:
+        os.killpg(parent.pid, signal.SIGKILL)
+        parent.wait()
+    assert process_tree_cpu_seconds(parent.pid) == 0.0  # gone: nothing to read
