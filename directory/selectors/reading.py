@@ -1,10 +1,10 @@
-"""Opening one child's record: load, decide with the policy, audit, decrypt."""
+"""Opening one child's record: decide with the policy, audit, then load and decrypt."""
 
 import json
 from datetime import date
 from uuid import UUID
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 
 from accounts.actors import Actor
@@ -47,65 +47,79 @@ class ChildRecordUnavailable(Exception):
     """The record does not exist or the actor may not see it (deliberately alike)."""
 
 
+def _current(today: date) -> Q:
+    """Involvements current on ``today``: the ones the policy counts and the
+    record shows."""
+    return Q(ended_on__isnull=True) | Q(ended_on__gte=today)
+
+
 def _load_child(child_id: UUID) -> Child | None:
-    # Always from the primary, never the read replica (contactpoint/db_router.py):
-    # the policy decides on these facts, and a record opened just after an
-    # involvement, consent or shield was recorded must show it.
-    today = timezone.localdate()
-    current_involvements = Involvement.unaudited.filter(
-        ended_on__isnull=True
-    ) | Involvement.unaudited.filter(ended_on__gte=today)
+    """The child's row alone: what the policy decides on, before anything of
+    the record is read."""
+    # Always from the primary, never the read replica (contactpoint/db_router.py),
+    # as are _facts and _load_record: the policy decides on these facts, and a
+    # record opened just after an involvement, consent or shield was recorded
+    # must show it.
     # Archived records load too: the policy lets data managers read them for
     # a year (directory/retention.py). Merged ones never load.
     readable = Q(status=ChildStatus.ACTIVE) | Q(
         status=ChildStatus.ARCHIVED, archived_at__isnull=False
     )
-    return (
-        Child.unaudited.filter(readable, pk=child_id)
-        .prefetch_related(
-            "names",
-            Prefetch("addresses", queryset=Address.unaudited.filter(is_current=True)),
-            "carers",
-            Prefetch(
-                "involvements",
-                queryset=current_involvements.select_related("organisation")
-                .prefetch_related(
-                    Prefetch(
-                        "consents",
-                        queryset=Consent.unaudited.filter(
-                            withdrawn_at__isnull=True
-                        ).order_by("-recorded_at"),
-                    )
-                )
-                .order_by("started_on"),
-            ),
-            Prefetch(
-                "warning_flags",
-                queryset=(
-                    WarningFlag.unaudited.filter(ends_on__isnull=True)
-                    | WarningFlag.unaudited.filter(ends_on__gte=today)
-                )
-                .select_related("owning_organisation")
-                .order_by("starts_on"),
-            ),
+    return Child.unaudited.filter(readable, pk=child_id).first()
+
+
+def _facts(child: Child, today: date) -> ChildRecordFacts:
+    """The policy's facts: the child's row and its current involvements'
+    organisations and practitioners (one query, no model instances)."""
+    pairs = list(
+        Involvement.unaudited.filter(_current(today), child_id=child.pk).values_list(
+            "organisation_id", "practitioner_id"
         )
-        .first()
     )
-
-
-def _facts(child: Child) -> ChildRecordFacts:
-    involvements = list(child.involvements.all())
     return ChildRecordFacts(
         shielded=child.shielded,
         responsible_authority_id=child.responsible_authority_id,
-        involved_organisation_ids=frozenset(i.organisation_id for i in involvements),
-        involved_practitioner_ids=frozenset(
-            i.practitioner_id for i in involvements if i.practitioner_id
-        ),
+        involved_organisation_ids=frozenset(org for org, _ in pairs),
+        involved_practitioner_ids=frozenset(p for _, p in pairs if p),
         archived_on=timezone.localdate(child.archived_at)
         if child.status == ChildStatus.ARCHIVED and child.archived_at
         else None,
-        today=timezone.localdate(),
+        today=today,
+    )
+
+
+def _load_record(child: Child, today: date) -> None:
+    """Read the rest of the record onto ``child``, once the policy allowed it:
+    names, current address, carers, current involvements with their
+    organisation and consents not withdrawn, current warning flags."""
+    prefetch_related_objects(
+        [child],
+        "names",
+        Prefetch("addresses", queryset=Address.unaudited.filter(is_current=True)),
+        "carers",
+        Prefetch(
+            "involvements",
+            queryset=Involvement.unaudited.filter(_current(today))
+            .select_related("organisation")
+            .prefetch_related(
+                Prefetch(
+                    "consents",
+                    queryset=Consent.unaudited.filter(
+                        withdrawn_at__isnull=True
+                    ).order_by("-recorded_at"),
+                )
+            )
+            .order_by("started_on"),
+        ),
+        Prefetch(
+            "warning_flags",
+            queryset=(
+                WarningFlag.unaudited.filter(ends_on__isnull=True)
+                | WarningFlag.unaudited.filter(ends_on__gte=today)
+            )
+            .select_related("owning_organisation")
+            .order_by("starts_on"),
+        ),
     )
 
 
@@ -218,13 +232,19 @@ def child_record_get(
     Missing, merged-away and forbidden records raise the same
     ChildRecordUnavailable. Sensitive involvements the actor may not see are
     left out and only counted.
+
+    The policy decides on the child's row and its current involvements'
+    organisations and practitioners alone (two queries); names, addresses,
+    carers, involvements and flags are read only once it has allowed the
+    read, so a refusal (most often the purpose page) reads none of them.
     """
+    today = timezone.localdate()
     child = _load_child(child_id)
     decision = (
         Decision(False, "not_found")
         if child is None
         else decide_child_record_view(
-            actor, _facts(child), purpose, break_glass=break_glass
+            actor, _facts(child, today), purpose, break_glass=break_glass
         )
     )
     access_event_record(
@@ -248,6 +268,7 @@ def child_record_get(
         purpose_detail=purpose_detail,
         break_glass=break_glass,
     )
+    _load_record(child, today)
     return _decrypt_record(actor, child, decision)
 
 

@@ -1,6 +1,7 @@
 """The audited read gate: policy, then audit, then a decrypted record."""
 
 import datetime as dt
+import re
 import uuid
 
 import pytest
@@ -154,10 +155,40 @@ def test_record_read_takes_a_fixed_number_of_queries(school, django_assert_num_q
     created = _create()
     reader = actor((Role.PRACTITIONER, school.pk, school.parent_authority_id))
 
-    # child, names, addresses, carers, involvements (+ consents), flags, and
-    # the audit event (audit_event_append, then the wait for its flush); then
-    # one more: whether a flag is owned elsewhere (alerts/triggers.py).
-    with django_assert_num_queries(9):
+    # child, its current involvements' organisations and practitioners (the
+    # policy's facts), the audit event (audit_event_append, then the wait for
+    # its flush), whether a flag is owned elsewhere (alerts/triggers.py); then
+    # the record: names, addresses, carers, involvements (+ consents), flags.
+    with django_assert_num_queries(10):
         child_record_get(
             actor=reader, child_id=created.id, purpose=Purpose.PROVIDING_SERVICE
         )
+
+
+#: The tables of what a record shows beyond the policy's facts.
+RECORD_TABLES = re.compile(r'"directory_(childname|address|carer|consent|warningflag)"')
+
+
+def test_a_refusal_reads_only_what_the_policy_needs(school, django_assert_num_queries):
+    other = SchoolFactory(parent_authority=school.parent_authority)
+    created = _create(
+        involvements=(NewInvolvement(other.pk, "education", dt.date(2024, 9, 2)),)
+    )
+    reader = actor((Role.PRACTITIONER, school.pk, school.parent_authority_id))
+
+    # child, its current involvements' ids, the audit event (append, flush).
+    with (
+        django_assert_num_queries(4) as queries,
+        pytest.raises(ChildRecordUnavailable),
+    ):
+        child_record_get(actor=reader, child_id=created.id, purpose=None)
+
+    assert not [
+        q["sql"] for q in queries.captured_queries if RECORD_TABLES.search(q["sql"])
+    ]
+    event = AccessEvent.objects.get()
+    assert (event.outcome, event.reason, event.shielded_record) == (
+        "denied",
+        "purpose_missing",
+        False,
+    )

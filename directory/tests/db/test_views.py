@@ -229,6 +229,43 @@ def test_a_purpose_is_asked_first_and_the_page_reveals_nothing(world):
     assert _events(child_id=created.id) == [("view", "denied", "purpose_missing")]
 
 
+def test_the_purpose_page_reads_nothing_of_the_record(
+    world, django_assert_max_num_queries
+):
+    """The gate decides on the child's row and its current involvements'
+    ids; names, addresses, carers, involvements and flags are read only
+    once it allows the read."""
+    elsewhere = SchoolFactory(parent_authority=world.authority)
+    created = _child(
+        involvements=(NewInvolvement(elsewhere.pk, "education", date(2024, 9, 2)),),
+        warning_flags=(
+            NewWarningFlag(
+                "contact_social_care",
+                world.authority.pk,
+                "Duty social worker",
+                "020 7946 0999",
+                date(2025, 1, 6),
+            ),
+        ),
+    )
+    client = _client(world.teacher)
+    client.get(SEARCH)  # the session is cached from here on
+
+    # user with grants, second-factor device, child, involvement ids, audit
+    # event (append, flush), inbox count.
+    with django_assert_max_num_queries(7) as queries:
+        response = client.get(_record_url(created.id))
+
+    assert "Why are you opening this record?" in _text(response)
+    record_tables = re.compile(
+        r'"directory_(childname|address|carer|consent|warningflag)"'
+    )
+    assert not [
+        q["sql"] for q in queries.captured_queries if record_tables.search(q["sql"])
+    ]
+    assert _events(child_id=created.id) == [("view", "denied", "purpose_missing")]
+
+
 def test_the_record_is_shown_after_the_purpose_and_not_asked_again(world):
     created = _child(
         involvements=(
