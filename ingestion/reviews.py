@@ -11,9 +11,11 @@ counters, after its access event.
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.actors import Actor
@@ -198,8 +200,9 @@ def _decide(
     row: FeedRow, decision: Decide, child_id: UUID | None, actor: Actor
 ) -> None:
     with transaction.atomic():
-        # The run first, as an import's chunks lock it first: no deadlock.
-        counters = FeedRun.objects.select_for_update().get(pk=row.run_id)
+        # The run's counters are updated last, as an import's chunks update
+        # them last (after the children they change): no deadlock with a
+        # run still importing.
         locked = FeedRow.objects.select_for_update().get(pk=row.pk)
         if locked.state != RowState.WAITING:
             raise ReviewRefused(
@@ -266,11 +269,11 @@ def _decide(
         locked.decided_by_id = actor.user_id
         locked.decided_at = timezone.now()
         locked.save()
-        counters.waiting -= 1
+        moved: dict[str, Any] = {"waiting": F("waiting") - 1}
         if locked.outcome:
             field = {"created": "created", "updated": "updated"}.get(
                 locked.outcome, "unchanged"
             )
-            setattr(counters, field, getattr(counters, field) + 1)
-        counters.save()
+            moved[field] = F(field) + 1
+        FeedRun.objects.filter(pk=row.run_id).update(**moved)
     feed_rows_counted(states=[locked.state])

@@ -100,3 +100,32 @@ def test_a_new_record_is_refused_for_someone_of_eighteen_or_over(world):
     assert refused.value.code == "adult_not_held"
     row.refresh_from_db()
     assert row.state == RowState.WAITING
+
+
+def test_a_decision_moves_the_runs_counters_last_without_locking_the_run(world):
+    """A run's slices change children and then move the run's counters; a
+    decision taken while the run still imports must take its locks in the
+    same order (children, then the run), or the two could deadlock. So it
+    never locks the run row up front: its counters move by a relative UPDATE
+    after everything else."""
+    import uuid
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    row = _waiting(world)
+    child_id = uuid.UUID(row.match["candidates"][0]["child_id"])
+    with CaptureQueriesContext(connection) as queries:
+        feed_row_decide(
+            actor=world[1], row_id=row.pk, decision=Decide.LINK, child_id=child_id
+        )
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert not any("FOR UPDATE" in s and '"ingestion_feedrun"' in s for s in sql)
+    updates = [
+        i for i, s in enumerate(sql) if s.startswith('UPDATE "ingestion_feedrun"')
+    ]
+    assert len(updates) == 1
+    assert not any(s.startswith(("UPDATE", "INSERT")) for s in sql[updates[0] + 1 :])
+    run = row.run
+    run.refresh_from_db()
+    assert (run.waiting, run.unchanged + run.updated) == (0, 1)
