@@ -5,10 +5,12 @@ import re
 import uuid
 
 import pytest
+from django.utils import timezone
 
 from accounts.roles import Role
 from accounts.tests.factories import LocalAuthorityFactory, SchoolFactory, actor
 from audit.models import AccessEvent
+from directory.models import Consent, Involvement
 from directory.policies import Purpose
 from directory.records import NewInvolvement
 from directory.selectors import ChildRecordUnavailable, child_record_get
@@ -163,6 +165,58 @@ def test_record_read_takes_a_fixed_number_of_queries(school, django_assert_num_q
         child_record_get(
             actor=reader, child_id=created.id, purpose=Purpose.PROVIDING_SERVICE
         )
+
+
+def test_many_involvements_and_consents_take_the_same_queries_and_the_latest_consent(
+    authority, school, django_assert_num_queries
+):
+    """No query per involvement or consent: each involvement shows its latest
+    consent not withdrawn, read in one query with the others'."""
+    clinics = [
+        SchoolFactory(kind="nhs_trust", code=f"RQ{n}", parent_authority=authority)
+        for n in (5, 6, 7)
+    ]
+    created = _create(
+        involvements=(
+            NewInvolvement(school.pk, "education", dt.date(2024, 9, 2)),
+            *(
+                NewInvolvement(
+                    clinic.pk,
+                    "mental_health",
+                    dt.date(2025, 1, 6 + n),
+                    consent_given_by="young_person",
+                )
+                for n, clinic in enumerate(clinics)
+            ),
+        )
+    )
+    later, withdrawn = clinics[0], clinics[1]
+    Consent.unaudited.create(
+        involvement=Involvement.unaudited.get(organisation_id=later.pk),
+        given_by=Consent.GivenBy.PARENT,
+        recorded_at=timezone.now() + dt.timedelta(minutes=1),
+    )
+    Consent.unaudited.filter(involvement__organisation_id=withdrawn.pk).update(
+        withdrawn_at=timezone.now()
+    )
+    reader = actor((Role.PRACTITIONER, school.pk, authority.pk))
+
+    # As test_record_read_takes_a_fixed_number_of_queries, and one query for
+    # the consents of all four involvements.
+    with django_assert_num_queries(11):
+        record = child_record_get(
+            actor=reader, child_id=created.id, purpose=Purpose.PROVIDING_SERVICE
+        )
+
+    shown = {i.organisation_id: i.consent for i in record.involvements}
+    assert list(shown) == [school.pk, later.pk, clinics[2].pk]
+    assert shown[school.pk] is None
+    latest, other = shown[later.pk], shown[clinics[2].pk]
+    assert latest is not None
+    assert latest.given_by == "parent"
+    assert other is not None
+    assert other.given_by == "young_person"
+    assert record.hidden_involvements == 1
 
 
 #: The tables of what a record shows beyond the policy's facts.
