@@ -210,9 +210,13 @@ def sign_in(page: Page, base_url: str, identifier: str, password: str) -> None:
 
 def enter_authenticator_code(page: Page, secret: str) -> None:
     """Type the code an authenticator app with ``secret`` shows now, and send it."""
-    page.get_by_label("Enter the 6-digit code from your authenticator app").fill(
-        totp_code_at(secret, at=time.time())
-    )
+    field = page.get_by_label("Enter the 6-digit code from your authenticator app")
+    # The code page has arrived (its field shows); let it finish loading its
+    # script before sending it on, as a person would, or a slow machine sees
+    # the script's request cut short by the next page (net::ERR_ABORTED).
+    field.wait_for()
+    page.wait_for_load_state("load")
+    field.fill(totp_code_at(secret, at=time.time()))
     page.get_by_role("button", name="Continue").click()
 
 
