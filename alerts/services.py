@@ -14,7 +14,6 @@ E-mails leave the service, so they carry no child's name, date of birth or
 address: the directory number, who, when, why, and a link to sign in.
 """
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +21,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -55,6 +54,7 @@ from alerts.selectors import (
 )
 from audit.models import AccessAction
 from audit.services import access_event_change
+from contactpoint.advisory_locks import lock_key, transaction_lock
 from directory.alerting import (
     ChildAlertFacts,
     child_alert_facts,
@@ -179,15 +179,6 @@ def _plan(event: AlertEvent) -> _Plan | None:
     return _Plan(recipients=recipients, directory_number=facts.directory_number)
 
 
-def _advisory_lock(key: str) -> None:
-    """Serialise alert writes for one (person, child, kind) until commit."""
-    number = int.from_bytes(
-        hashlib.sha256(key.encode()).digest()[:8], "big", signed=True
-    )
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [number])
-
-
 def _notification_add(
     event: AlertEvent, recipient: Recipient, directory_number: str
 ) -> None:
@@ -196,7 +187,7 @@ def _notification_add(
     Runs inside the caller's transaction (``access_event_change``).
     """
     kind = AlertKind(event.kind)
-    _advisory_lock(f"{recipient.key}|{event.child_id}|{kind}")
+    transaction_lock(lock_key("alert", recipient.key, event.child_id, kind))
     same = Notification.objects.filter(
         recipient_key=recipient.key, child_id=event.child_id, kind=kind
     )

@@ -35,21 +35,38 @@ REPORT = ROOT / "docs" / "benchmarks.md"
 BENCH_REDIS_DIR = ROOT / "var" / "bench-redis"
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user and system) process ``pid`` has used so far, read
+    from /proc (Linux); None when it cannot be read (gone, or not here)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1]
+    except OSError:
+        return None
+    fields = stat.split()
+    # utime and stime are fields 14 and 15 of stat(5), in clock ticks.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def child_pids(pid: int) -> list[int]:
+    """The live children of process ``pid`` (none when it is gone)."""
+    try:
+        return [
+            int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        ]
+    except OSError:
+        return []
+
+
 def process_tree_cpu_seconds(pid: int) -> float:
-    """CPU seconds (user and system) used so far by process ``pid`` and its
-    live descendants, read from /proc (Linux)."""
+    """CPU seconds used so far by process ``pid`` and its live descendants."""
     total, pending = 0.0, [pid]
     while pending:
         current = pending.pop()
-        try:
-            stat = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1]
-            children = Path(f"/proc/{current}/task/{current}/children").read_text()
-        except OSError:
+        used = process_cpu_seconds(current)
+        if used is None:
             continue  # it ended meanwhile
-        fields = stat.split()
-        # utime and stime are fields 14 and 15 of stat(5), in clock ticks.
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        pending.extend(int(child) for child in children.split())
+        total += used
+        pending.extend(child_pids(current))
     return total
 
 

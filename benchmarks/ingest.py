@@ -37,7 +37,6 @@ import time
 import uuid
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from django.core.management import call_command
@@ -50,6 +49,7 @@ from benchmarks import (
     Target,
     bench_redis_release,
     bench_redis_url,
+    child_pids,
     machine_facts,
     process_tree_cpu_seconds,
     write_result,
@@ -348,8 +348,7 @@ def _import_in_worker(
 def _wait_for_pool(pid: int, processes: int) -> None:
     """Until the worker has its pool processes (so start-up is not timed)."""
     deadline = time.monotonic() + 60
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    while len(children.read_text().split()) < processes:
+    while len(child_pids(pid)) < processes:
         if time.monotonic() > deadline:
             raise RuntimeError("the Celery worker did not start its pool in 60 s")
         time.sleep(0.2)

@@ -35,7 +35,6 @@ import random
 import sys
 import time
 from itertools import islice
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import django
@@ -46,7 +45,14 @@ from django.db import connection, connections
 from django.utils import timezone
 from psycopg import sql
 
-from benchmarks import ROOT, Figure, Target, machine_facts, write_result
+from benchmarks import (
+    ROOT,
+    Figure,
+    Target,
+    machine_facts,
+    process_cpu_seconds,
+    write_result,
+)
 from contactpoint import embedded
 from directory.demo_data import DemoOrganisations, demo_children
 
@@ -114,12 +120,7 @@ def _backend_cpu_seconds() -> float | None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    # utime and stime are fields 14 and 15 of stat(5), in clock ticks.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return process_cpu_seconds(pid)
 
 
 def _write(

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from accounts.actors import Actor
 from audit.models import AccessAction
@@ -82,7 +82,7 @@ class InvolvementFacts:
 
 def _current_flags(child_id: UUID, today: date) -> "QuerySet[WarningFlag]":
     return WarningFlag.unaudited.filter(child_id=child_id, starts_on__lte=today).filter(
-        Q(ends_on__isnull=True) | Q(ends_on__gte=today)
+        WarningFlag.current_on(today)
     )
 
 
@@ -93,7 +93,7 @@ def _current_lead(child_id: UUID, today: date) -> UUID | None:
             is_lead_professional=True,
             practitioner_id__isnull=False,
         )
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today))
+        .filter(Involvement.current_on(today))
         .order_by("-started_on")
         .values_list("practitioner_id", flat=True)
         .first()
@@ -196,7 +196,7 @@ def child_name_for_alert(
     else:
         pairs = list(
             Involvement.unaudited.filter(child_id=child_id)
-            .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today))
+            .filter(Involvement.current_on(today))
             .values_list("organisation_id", "practitioner_id")
         )
         facts = ChildRecordFacts(

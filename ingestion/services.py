@@ -20,8 +20,7 @@ import base64
 import hashlib
 import json
 import logging
-from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from dataclasses import field as dataclass_field
 from datetime import date
@@ -37,6 +36,7 @@ from accounts.actors import Actor
 from accounts.models import Organisation
 from audit.models import AccessAction
 from audit.services import access_event_record
+from contactpoint.advisory_locks import lock_key, session_lock, transaction_lock
 from contactpoint.crypto.fields import binding, seal_value, unseal
 from contactpoint.metrics import feed_rows_counted
 from directory.records import ChildChanges, MatchProfile, Source
@@ -213,31 +213,6 @@ def _receive_audit(
 # and the creation of new children one chunk at a time per run, after
 # blocking has looked again at what the other slices created meanwhile.
 
-#: Advisory-lock part for the creation of a run's new children.
-_CREATIONS = -1
-
-
-def _lock_key(run_id: UUID, part: int | None = None) -> int:
-    """A 64-bit advisory-lock key for the run, or for one part of it."""
-    if part is None:
-        return int.from_bytes(run_id.bytes[:8], "big", signed=True)
-    digest = hashlib.sha256(run_id.bytes + part.to_bytes(4, "big", signed=True))
-    return int.from_bytes(digest.digest()[:8], "big", signed=True)
-
-
-@contextmanager
-def _advisory_lock(key: int) -> Iterator[bool]:
-    """A session-level advisory lock: True when this worker holds it."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-        held = bool(cursor.fetchone()[0])
-    try:
-        yield held
-    finally:
-        if held:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
-
 
 def slice_bounds(total_rows: int, chunk_rows: int, slices: int) -> list[int]:
     """Where each of at most ``slices`` slices of whole chunks begins, then
@@ -341,7 +316,7 @@ def _pending_slices(run: FeedRun) -> list[int]:
 def feed_run_process(run_id: UUID) -> FeedRun:
     """Import (or resume importing) one run here, its slices one after
     another. Safe to call again at any time."""
-    with _advisory_lock(_lock_key(run_id)) as held:
+    with session_lock(lock_key("feed-run", run_id)) as held:
         run = _run_get(run_id)
         if not held or run.status in {RunStatus.COMPLETED, RunStatus.REJECTED}:
             return run
@@ -362,7 +337,7 @@ def feed_run_start(run_id: UUID) -> list[int]:
     """Begin (or resume) a run for the workers: the slices still to import,
     for ``feed_slice_process`` to import side by side. A run with nothing
     left to import is completed here."""
-    with _advisory_lock(_lock_key(run_id)) as held:
+    with session_lock(lock_key("feed-run", run_id)) as held:
         run = _run_get(run_id)
         if not held or run.status in {RunStatus.COMPLETED, RunStatus.REJECTED}:
             return []
@@ -397,7 +372,7 @@ def _slice_import(
     """Import slice ``number`` from its checkpoint, a chunk per transaction.
     False when the run stopped (it failed here or elsewhere); True when the
     slice is done, or another worker holds it (and will end it)."""
-    with _advisory_lock(_lock_key(run.pk, number)) as held:
+    with session_lock(lock_key("feed-run", run.pk, "slice", number)) as held:
         if not held:
             return True
         run.refresh_from_db(fields=["status", "slice_bounds", "slice_done"])
@@ -737,10 +712,7 @@ def _creations_recheck(run: FeedRun, result: _ChunkResult, state: _RunState) -> 
     and each row about to make one is first blocked and matched again, now
     seeing what the other slices made: two rows of one file for one new child
     make one child, and the other row waits for review."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s)", [_lock_key(run.pk, _CREATIONS)]
-        )
+    transaction_lock(lock_key("feed-run", run.pk, "creations"))
     records = [new.record for new in result.created]
     found = state.blocking.candidates(
         {record.position: blocking_terms(record.child) for record in records}

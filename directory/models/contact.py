@@ -1,6 +1,7 @@
 """Who is working with the child: involvements, and consent to show sensitive ones."""
 
 import uuid
+from datetime import date
 
 from django.db import models
 from django.db.models.functions import Now
@@ -89,6 +90,12 @@ class Involvement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_service_type_display()} for {self.child_id}"
+
+    @staticmethod
+    def current_on(today: date) -> models.Q:
+        """Involvements not ended before ``today``: the ones the access policy
+        counts, a record shows and an alert names."""
+        return models.Q(ended_on__isnull=True) | models.Q(ended_on__gte=today)
 
 
 class Consent(models.Model):

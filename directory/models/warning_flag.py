@@ -1,6 +1,7 @@
 """Warning flags: who to contact before acting, never the case notes behind them."""
 
 import uuid
+from datetime import date
 
 from django.db import models
 from django.db.models.functions import Now
@@ -51,3 +52,9 @@ class WarningFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.child_id}"
+
+    @staticmethod
+    def current_on(today: date) -> models.Q:
+        """Flags not ended before ``today``: the ones a record shows and an
+        alert names."""
+        return models.Q(ends_on__isnull=True) | models.Q(ends_on__gte=today)

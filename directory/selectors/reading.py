@@ -50,12 +50,6 @@ class ChildRecordUnavailable(Exception):
     """The record does not exist or the actor may not see it (deliberately alike)."""
 
 
-def _current(today: date) -> Q:
-    """Involvements current on ``today``: the ones the policy counts and the
-    record shows."""
-    return Q(ended_on__isnull=True) | Q(ended_on__gte=today)
-
-
 def _load_child(child_id: UUID) -> Child | None:
     """The child's row alone: what the policy decides on, before anything of
     the record is read."""
@@ -75,9 +69,9 @@ def _facts(child: Child, today: date) -> ChildRecordFacts:
     """The policy's facts: the child's row and its current involvements'
     organisations and practitioners (one query, no model instances)."""
     pairs = list(
-        Involvement.unaudited.filter(_current(today), child_id=child.pk).values_list(
-            "organisation_id", "practitioner_id"
-        )
+        Involvement.unaudited.filter(
+            Involvement.current_on(today), child_id=child.pk
+        ).values_list("organisation_id", "practitioner_id")
     )
     return ChildRecordFacts(
         shielded=child.shielded,
@@ -114,7 +108,7 @@ def _load_record(child: Child, today: date) -> _RecordRows:
     machinery, which cost more CPU than the queries themselves.
     """
     involvements = list(
-        Involvement.unaudited.filter(_current(today), child_id=child.pk)
+        Involvement.unaudited.filter(Involvement.current_on(today), child_id=child.pk)
         .select_related("organisation")
         .order_by("started_on")
     )
@@ -137,7 +131,7 @@ def _load_record(child: Child, today: date) -> _RecordRows:
         ],
         warning_flags=list(
             WarningFlag.unaudited.filter(
-                Q(ends_on__isnull=True) | Q(ends_on__gte=today), child_id=child.pk
+                WarningFlag.current_on(today), child_id=child.pk
             )
             .select_related("owning_organisation")
             .order_by("starts_on")

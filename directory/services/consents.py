@@ -20,7 +20,6 @@ from datetime import date
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.actors import Actor
@@ -92,7 +91,7 @@ def _current_involvement(
         Involvement.unaudited.filter(
             pk=involvement_id, child_id=child_id, child__status=ChildStatus.ACTIVE
         )
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today))
+        .filter(Involvement.current_on(today))
         .only("id", "child_id", "organisation_id", "sensitive")
         .first()
     )

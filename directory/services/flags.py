@@ -17,7 +17,6 @@ from datetime import date
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.actors import Actor
@@ -112,7 +111,7 @@ def _raise_input_check(
         WarningFlag.unaudited.filter(
             child_id=child_id, kind=kind, owning_organisation_id=owning_organisation_id
         )
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+        .filter(WarningFlag.current_on(today))
         .exists()
     ):
         errors["kind"] = (

@@ -16,7 +16,6 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.actors import Actor
@@ -134,7 +133,7 @@ def _child_facts(child_id: UUID, today: date) -> ChildRecordFacts | None:
     if child is None:
         return None
     current = Involvement.unaudited.filter(child_id=child_id).filter(
-        Q(ended_on__isnull=True) | Q(ended_on__gte=today)
+        Involvement.current_on(today)
     )
     pairs = list(current.values_list("organisation_id", "practitioner_id"))
     return ChildRecordFacts(

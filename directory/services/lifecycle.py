@@ -27,18 +27,18 @@ go with their survivor). A ``PurgedChild`` tombstone keeps the id.
 
 import json
 import logging
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
 
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.actors import Actor
 from audit.models import AccessAction
 from audit.services import access_event_record, detail_fit
+from contactpoint.advisory_locks import lock_key, session_lock
 from contactpoint.crypto.errors import CryptoError
 from contactpoint.crypto.fields import seal, unseal
 from directory.models import (
@@ -207,22 +207,6 @@ def lifecycle_dry_run_request(*, actor: Actor, request_id: str = "") -> Lifecycl
 # Running ---------------------------------------------------------------------
 
 
-@contextmanager
-def _run_lock(run_id: UUID) -> Iterator[bool]:
-    """A session-level advisory lock on the run: True when this worker holds it."""
-    key = int.from_bytes(run_id.bytes[:8], "big", signed=True)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-        row = cursor.fetchone()
-        held = bool(row and row[0])
-    try:
-        yield held
-    finally:
-        if held:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
-
-
 def lifecycle_run_process(
     *, run_id: UUID, batch_size: int = BATCH_SIZE
 ) -> LifecycleRun:
@@ -234,7 +218,7 @@ def lifecycle_run_process(
     stops the run as failed after its last committed batch, audited with the
     error's class only.
     """
-    with _run_lock(run_id) as held:
+    with session_lock(lock_key("lifecycle-run", run_id)) as held:
         run = LifecycleRun.objects.get(pk=run_id)
         if not held or run.status == LifecycleRunStatus.COMPLETED:
             return run
