@@ -15,14 +15,12 @@ Everything here is pure: no Django, no I/O.
 """
 
 import csv
-import heapq
 from collections import defaultdict
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date
 from functools import cache, lru_cache
-from itertools import chain
 from pathlib import Path
 from typing import TypeVar
 from uuid import UUID
@@ -197,8 +195,10 @@ def rank_members(
 ) -> list[tuple[ChildKey, int]]:
     """(child, blocking weight), best first, at most ``limit``: the feeds'
     blocking rule (``ingestion.pipeline.blocking`` explains it). Each index
-    counts its weight once per child; children sharing more weigh more; ties
-    go by child id, ascending.
+    counts its weight once per child; children sharing more weigh more; the
+    children of one weight are kept in child-id order, and only when all of
+    them fit in the room ``limit`` leaves: a weight that does not fit whole
+    is left out, with every weight below it.
 
     ``per_index`` gives, for each index the record has terms in, that index's
     weight and every child found under any of its terms (pass a set where
@@ -207,8 +207,8 @@ def rank_members(
 
     At a million children a row shares some truncated value with a couple of
     thousand children, nearly all under one index only; so the few under
-    several are found by set intersections, and each weight's smallest ids
-    are picked with a heap rather than by sorting everyone.
+    several are found by set intersections, and a weight's members are
+    counted before any of them is listed.
     """
     sets: list[tuple[int, AbstractSet[ChildKey]]] = [
         (weight, members if isinstance(members, AbstractSet) else set(members))
@@ -221,16 +221,17 @@ def rank_members(
                 several[child] = 0
     for child in several:
         several[child] = sum(weight for weight, members in sets if child in members)
-    tiers: dict[int, list[Iterable[ChildKey]]] = defaultdict(list)
+    sizes: dict[int, int] = defaultdict(int)
     for weight, members in sets:
-        tiers[weight].append(members - several.keys() if several else members)
-    for child, weight in several.items():
-        tiers[weight].append((child,))
+        sizes[weight] += len(members) - sum(1 for c in several if c in members)
+    for weight in several.values():
+        sizes[weight] += 1
     ranked: list[tuple[ChildKey, int]] = []
-    for weight in sorted(tiers, reverse=True):
-        wanted = limit - len(ranked)
-        if wanted <= 0:
+    for weight in sorted(sizes, reverse=True):
+        if sizes[weight] > limit - len(ranked):
             break
-        tier = heapq.nsmallest(wanted, chain.from_iterable(tiers[weight]))
-        ranked.extend((child, weight) for child in tier)
+        tier = {child for w, members in sets if w == weight for child in members}
+        tier = {c for c in tier if c not in several}
+        tier.update(c for c, w in several.items() if w == weight)
+        ranked.extend((child, weight) for child in sorted(tier))
     return ranked

@@ -8,18 +8,32 @@ every postcode and both identifiers of the record, as given: no widening
 (no date variants, no spelling confusions), because a feed row is compared
 field by field afterwards and its identifiers usually find the child alone.
 
-Ranking rule (``directory.search_index.rank_members``; the same as
-``_CANDIDATES_SQL`` in ``directory.selectors.searching`` for searches; feed
-runs apply it to the posting lists of the truncated HMAC values that
-``directory.selectors.feeds.FeedBlocking`` keeps for the run):
+Ranking rule (``directory.search_index.rank_members``; steps 1 to 3 are
+those of ``_CANDIDATES_SQL`` in ``directory.selectors.searching`` for
+searches; feed runs apply it to the posting lists of the truncated HMAC
+values that ``directory.selectors.feeds.FeedBlocking`` keeps for the run):
 
 1. each term weighs its index's truncation bits (``index.bits``: family +
    birth year 10, given name + date of birth 12, family + postcode district
-   12, NHS number 16, UPN 16);
+   12, NHS number 22, UPN 22);
 2. a child counts, per index, the best weight among the terms it shares;
 3. its blocking weight is the sum of those per-index bests;
 4. children are ordered by that sum, highest first, then by child id
-   (ascending, as PostgreSQL orders uuids), and the first ``limit`` kept.
+   (ascending, as PostgreSQL orders uuids), and kept while a whole sum's
+   children fit in the ``limit``: the first sum that does not fit is left
+   out, with every sum below it.
+
+Why step 4 leaves a crowded sum out rather than taking its smallest ids: at a
+million children one truncated value of one index is shared by hundreds of
+children, nearly all strangers to the row (the truncation is there so that
+it is). Which ten of them would be compared would be decided by their ids,
+not by the row, so comparing them finds nothing a person could not find
+better, fills the review queue with chance, and decrypts ten strangers'
+profiles per row. A child the row truly describes shares two indexes or
+more, or its identifier; a child sharing one index only scores under LOWER
+unless its birth date is a day-month swap (``ingestion.pipeline.match``),
+and at a million children it was one draw in a hundred to be offered at
+all. In a small directory every sum fits and nothing changes.
 
 ``MemoryChildIndex`` applies that rule to plain transformed strings (no HMAC,
 so no truncation collisions): tests and the match-quality test use it.

@@ -122,6 +122,7 @@ def test_ranking_sums_the_best_weight_per_index_then_orders_by_child_id():
     # a is under two terms of the given-name index: it counts once.
     per_index = [(12, [a, b, a]), (16, [c])]
     assert rank_members(per_index, limit=10) == [(c, 16), (b, 12), (a, 12)]
+    assert rank_members(per_index, limit=3) == [(c, 16), (b, 12), (a, 12)]
     assert rank_members(per_index, limit=1) == [(c, 16)]
     # Sharing two indexes beats either alone; the 16 bytes sort as the ids do.
     per_index = [(10, [a, b]), (12, [a]), (16, [c])]
@@ -132,6 +133,23 @@ def test_ranking_sums_the_best_weight_per_index_then_orders_by_child_id():
         (c.bytes, 16),
         (b.bytes, 10),
     ]
+
+
+def test_a_weight_too_crowded_for_the_limit_is_left_out_whole():
+    """Hundreds of children under one truncated value are strangers: which of
+    them would be compared would be decided by their ids, so none is."""
+    twin, sibling = UUID(int=900), UUID(int=901)
+    crowd = [UUID(int=n) for n in range(300)]
+    per_index = [(10, [*crowd, twin, sibling]), (12, [twin]), (16, [twin])]
+    assert rank_members(per_index, limit=10) == [(twin, 38)]
+    # Room for the whole crowd: all of it, in child-id order.
+    ranked = rank_members(per_index, limit=302)
+    assert ranked[:2] == [(twin, 38), (crowd[0], 10)]
+    assert len(ranked) == 302
+    assert ranked[-1] == (sibling, 10)
+    # A crowded weight also leaves out every lower one.
+    per_index = [(12, crowd), (10, [sibling])]
+    assert rank_members(per_index, limit=10) == []
 
 
 def test_memory_index_ranks_the_child_sharing_most_first_and_never_hashes(
@@ -363,14 +381,20 @@ def test_the_same_child_offered_twice_is_scored_once():
     st.integers(min_value=0, max_value=12),
 )
 def test_ranking_agrees_with_sorting_everyone(per_index, limit):
-    """The intersections-and-heaps ranking equals the obvious one: every
-    child's summed weight (each index once), sorted by weight then id."""
+    """The intersections-and-counts ranking equals the obvious one: every
+    child's summed weight (each index once), sorted by weight then id, whole
+    weights kept while they fit in the limit."""
     as_ids = [(w, [UUID(int=n) for n in ids]) for w, ids in per_index]
     totals: dict[UUID, int] = {}
     for weight, ids in as_ids:
         for child in set(ids):
             totals[child] = totals.get(child, 0) + weight
-    expected = sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    expected: list[tuple[UUID, int]] = []
+    for weight in sorted(set(totals.values()), reverse=True):
+        tier = sorted(child for child, total in totals.items() if total == weight)
+        if len(expected) + len(tier) > limit:
+            break
+        expected.extend((child, weight) for child in tier)
     assert rank_members(as_ids, limit) == expected
     as_sets = [(w, frozenset(x.bytes for x in ids)) for w, ids in as_ids]
     assert rank_members(as_sets, limit) == [(c.bytes, w) for c, w in expected]
