@@ -40,7 +40,14 @@ from directory.models import (
     SourceKind,
     WarningFlag,
 )
-from directory.records import NewChild, NewInvolvement, NewWarningFlag, Source
+from directory.records import (
+    NewAddress,
+    NewChild,
+    NewInvolvement,
+    NewName,
+    NewWarningFlag,
+    Source,
+)
 from directory.search_index import IndexInputs, index_terms
 from directory.services.copy_writer import copy_rows
 
@@ -277,6 +284,41 @@ def flag_row(child_id: uuid.UUID, flag: NewWarningFlag, now: Any) -> dict[str, A
     }
 
 
+def name_row(child_id: uuid.UUID, name: NewName, now: Any) -> dict[str, Any]:
+    """The ChildName row (for copy_rows) of one name, sealed."""
+    name_id, owner = uuid.uuid4(), str(child_id)
+    return {
+        "id": name_id,
+        "child_id": child_id,
+        "kind": name.kind,
+        "given_names": _seal(
+            ChildName, "given_names", name_id, name.given_names.strip(), owner=owner
+        ),
+        "family_name": _seal(
+            ChildName, "family_name", name_id, name.family_name.strip(), owner=owner
+        ),
+        "created_at": now,
+    }
+
+
+def address_row(child_id: uuid.UUID, address: NewAddress, now: Any) -> dict[str, Any]:
+    """The Address row (for copy_rows) of one address, sealed."""
+    address_id, owner = uuid.uuid4(), str(child_id)
+    lines = "\n".join(line.strip() for line in address.lines)
+    return {
+        "id": address_id,
+        "child_id": child_id,
+        "lines": _seal(Address, "lines", address_id, lines, owner=owner),
+        "postcode": _seal(
+            Address, "postcode", address_id, address.postcode, owner=owner
+        ),
+        "is_current": address.is_current,
+        "moved_in_on": address.moved_in_on,
+        "moved_out_on": address.moved_out_on,
+        "created_at": now,
+    }
+
+
 def _child_rows(  # noqa: PLR0917 - private row builder
     rows: dict[type[Any], list[dict[str, Any]]],
     child: NewChild,
@@ -315,54 +357,10 @@ def _child_rows(  # noqa: PLR0917 - private row builder
     rows[Provenance].append(
         _provenance(child_id, "child_record", child_id, source, now)
     )
-    for name in child.names:
-        name_id = uuid.uuid4()
-        name_key = str(name_id)
-        rows[ChildName].append(
-            {
-                "id": name_id,
-                "child_id": child_id,
-                "kind": name.kind,
-                "given_names": _seal(
-                    ChildName,
-                    "given_names",
-                    name_key,
-                    name.given_names.strip(),
-                    owner=child_key,
-                ),
-                "family_name": _seal(
-                    ChildName,
-                    "family_name",
-                    name_key,
-                    name.family_name.strip(),
-                    owner=child_key,
-                ),
-                "created_at": now,
-            }
-        )
-    for address in child.addresses:
-        address_id = uuid.uuid4()
-        address_key = str(address_id)
-        rows[Address].append(
-            {
-                "id": address_id,
-                "child_id": child_id,
-                "lines": _seal(
-                    Address,
-                    "lines",
-                    address_key,
-                    "\n".join(line.strip() for line in address.lines),
-                    owner=child_key,
-                ),
-                "postcode": _seal(
-                    Address, "postcode", address_key, address.postcode, owner=child_key
-                ),
-                "is_current": address.is_current,
-                "moved_in_on": address.moved_in_on,
-                "moved_out_on": address.moved_out_on,
-                "created_at": now,
-            }
-        )
+    rows[ChildName].extend(name_row(child_id, name, now) for name in child.names)
+    rows[Address].extend(
+        address_row(child_id, address, now) for address in child.addresses
+    )
     for carer in child.carers:
         carer_id = uuid.uuid4()
         carer_key = str(carer_id)

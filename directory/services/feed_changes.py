@@ -10,8 +10,7 @@ field. ``involvements_end_unreported`` ends what a snapshot no longer reports.
 """
 
 import json
-import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -20,7 +19,7 @@ from uuid import UUID
 from django.db import connection
 from django.utils import timezone
 
-from contactpoint.crypto.fields import blind_index, seal, unseal
+from contactpoint.crypto.fields import binding, blind_index, seal_value, unseal_value
 from directory.models import (
     Address,
     BlindIndexEntry,
@@ -33,27 +32,23 @@ from directory.models import (
 )
 from directory.records import ChildChanges, Source
 from directory.search_index import IndexInputs, index_terms
-from directory.services.child_records import flag_row, involvement_row
+from directory.services.child_records import (
+    address_row,
+    flag_row,
+    involvement_row,
+    name_row,
+)
 from directory.services.copy_writer import copy_rows
 
 
 def child_changes_apply(
     changes: Sequence[ChildChanges], *, source: Source, today: date
 ) -> None:
-    """Apply ``changes`` (one per child) inside the caller's transaction."""
+    """Apply ``changes`` (one per child) inside the caller's transaction: a
+    fixed number of statements for the whole batch, whatever its size."""
     now = timezone.now()
     involvement_rows: list[dict[str, Any]] = []
     flag_rows: list[dict[str, Any]] = []
-    provenance: list[dict[str, Any]] = []
-    ended_involvements: list[tuple[UUID, date]] = []
-    ended_flags: list[tuple[UUID, date]] = []
-    identity = [c for c in changes if c.changes_identity]
-    children = {
-        child.id: child
-        for child in Child.unaudited.select_for_update().filter(
-            pk__in=[c.child_id for c in identity]
-        )
-    }
     leads = set(
         Involvement.unaudited.filter(
             child_id__in=[c.child_id for c in changes if c.add_involvements],
@@ -62,8 +57,6 @@ def child_changes_apply(
         ).values_list("child_id", flat=True)
     )
     for change in changes:
-        if change.changes_identity:
-            provenance += _identity_apply(children[change.child_id], change, today)
         for involvement in change.add_involvements:
             lead = involvement.is_lead_professional and change.child_id not in leads
             if lead:
@@ -79,8 +72,9 @@ def child_changes_apply(
         flag_rows.extend(
             flag_row(change.child_id, flag, now) for flag in change.add_flags
         )
-        ended_involvements += change.end_involvements
-        ended_flags += change.end_flags
+    provenance = _identities_apply(
+        [c for c in changes if c.changes_identity], today=today, now=now
+    )
     for row in provenance:
         row.update(
             source=source.kind,
@@ -91,95 +85,173 @@ def child_changes_apply(
     copy_rows(Involvement, involvement_rows)
     copy_rows(WarningFlag, flag_rows)
     copy_rows(Provenance, provenance)
-    for involvement_id, ended_on in ended_involvements:
-        Involvement.unaudited.filter(pk=involvement_id, ended_on__isnull=True).update(
-            ended_on=ended_on
-        )
-    for flag_id, ended_on in ended_flags:
-        WarningFlag.unaudited.filter(pk=flag_id, ends_on__isnull=True).update(
-            ends_on=ended_on
-        )
+    with connection.cursor() as cursor:
+        ended = [e for c in changes for e in c.end_involvements]
+        if ended:
+            cursor.execute(_END_INVOLVEMENTS_SQL, _columns(ended))
+        ended = [e for c in changes for e in c.end_flags]
+        if ended:
+            cursor.execute(_END_FLAGS_SQL, _columns(ended))
 
 
-def _identity_apply(
-    child: Child, change: ChildChanges, today: date
+_END_INVOLVEMENTS_SQL = """
+UPDATE directory_involvement AS i SET ended_on = e.ended_on
+FROM unnest(%s::uuid[], %s::date[]) AS e(id, ended_on)
+WHERE i.id = e.id AND i.ended_on IS NULL
+"""
+
+_END_FLAGS_SQL = """
+UPDATE directory_warningflag AS f SET ends_on = e.ends_on
+FROM unnest(%s::uuid[], %s::date[]) AS e(id, ends_on)
+WHERE f.id = e.id AND f.ends_on IS NULL
+"""
+
+#: The children whose identity changes, locked in id order (the order claims
+#: and every other batch of child locks take).
+_LOCK_PROFILES_SQL = """
+SELECT id, match_profile FROM directory_child
+WHERE id = ANY(%s::uuid[]) ORDER BY id FOR UPDATE
+"""
+
+_FORMER_NAMES_SQL = """
+UPDATE directory_childname SET kind = %s
+WHERE child_id = ANY(%s::uuid[]) AND kind = %s
+"""
+
+_PAST_ADDRESSES_SQL = """
+UPDATE directory_address SET is_current = false, moved_out_on = %s
+WHERE child_id = ANY(%s::uuid[]) AND is_current
+"""
+
+#: A NULL identifier or gender keeps the one held (a feed never clears one).
+_CHILDREN_SQL = """
+UPDATE directory_child AS c
+SET match_profile = v.profile, nhs_number = coalesce(v.nhs, c.nhs_number),
+    upn = coalesce(v.upn, c.upn), gender = coalesce(v.gender, c.gender),
+    updated_at = %s
+FROM unnest(%s::uuid[], %s::bytea[], %s::bytea[], %s::bytea[], %s::text[])
+     AS v(id, profile, nhs, upn, gender)
+WHERE c.id = v.id
+"""
+
+
+def _columns(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
+    """Rows as columns: the arrays an ``unnest`` takes."""
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def _identities_apply(
+    changes: Sequence[ChildChanges], *, today: date, now: Any
 ) -> list[dict[str, Any]]:
-    """Change one child's identity fields, profile and index entries; return
-    the provenance rows (without source)."""
-    profile = json.loads(unseal(child, "match_profile") or "{}")
-    changed: list[tuple[str, UUID, str]] = []
-    if change.new_legal_name:
-        name = change.new_legal_name
-        ChildName.unaudited.filter(child=child, kind=NameKind.LEGAL).update(
-            kind=NameKind.FORMER
+    """Change the children's identity fields, profiles and index entries;
+    return the provenance rows (without source)."""
+    if not changes:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_PROFILES_SQL, [[c.child_id for c in changes]])
+        tokens = dict(cursor.fetchall())
+    names: list[dict[str, Any]] = []
+    addresses: list[dict[str, Any]] = []
+    children: list[tuple[UUID, bytes | None, bytes | None, bytes | None, str | None]]
+    children = []
+    profiles: dict[UUID, dict[str, Any]] = {}
+    changed: list[tuple[UUID, str, UUID, str]] = []
+    for change in changes:
+        child_id = change.child_id
+        text = unseal_value(
+            binding(Child, "match_profile", pk=child_id), tokens[child_id]
         )
-        new_name = ChildName(id=uuid.uuid4(), child=child, kind=NameKind.LEGAL)
-        seal(new_name, "given_names", name.given_names.strip())
-        seal(new_name, "family_name", name.family_name.strip())
-        new_name.save(force_insert=True)
-        profile["g"] = [name.given_names, *profile["g"]]
-        profile["f"] = [name.family_name, *profile["f"]]
-        changed.append(("child_name", new_name.id, "name"))
-    if change.new_address:
-        address = change.new_address
-        Address.unaudited.filter(child=child, is_current=True).update(
-            is_current=False, moved_out_on=today
+        profile = json.loads(text or "{}")
+        if name := change.new_legal_name:
+            names.append(name_row(child_id, replace(name, kind=NameKind.LEGAL), now))
+            profile["g"] = [name.given_names, *profile["g"]]
+            profile["f"] = [name.family_name, *profile["f"]]
+            changed.append((child_id, "child_name", names[-1]["id"], "name"))
+        if address := change.new_address:
+            moved = replace(
+                address,
+                is_current=True,
+                moved_in_on=address.moved_in_on or today,
+                moved_out_on=None,
+            )
+            addresses.append(address_row(child_id, moved, now))
+            profile["p"] = [address.postcode, *profile["p"]]
+            changed.append((child_id, "address", addresses[-1]["id"], "address"))
+        identifiers: list[bytes | None] = []
+        for field, value, key in (
+            ("nhs_number", change.set_nhs_number, "n"),
+            ("upn", change.set_upn, "u"),
+        ):
+            identifiers.append(
+                seal_value(binding(Child, field, pk=child_id), value) if value else None
+            )
+            if value:
+                profile[key] = value
+                changed.append((child_id, "child", child_id, field))
+        if change.set_gender:
+            profile["s"] = change.set_gender
+            changed.append((child_id, "child", child_id, "gender"))
+        sealed = seal_value(
+            binding(Child, "match_profile", pk=child_id),
+            json.dumps(profile, ensure_ascii=False, separators=(",", ":")),
         )
-        new_address = Address(
-            id=uuid.uuid4(),
-            child=child,
-            is_current=True,
-            moved_in_on=address.moved_in_on or today,
-        )
-        seal(new_address, "lines", "\n".join(line.strip() for line in address.lines))
-        seal(new_address, "postcode", address.postcode)
-        new_address.save(force_insert=True)
-        profile["p"] = [address.postcode, *profile["p"]]
-        changed.append(("address", new_address.id, "address"))
-    for field, value, key in (
-        ("nhs_number", change.set_nhs_number, "n"),
-        ("upn", change.set_upn, "u"),
-    ):
-        if value:
-            seal(child, field, value)
-            profile[key] = value
-            changed.append(("child", child.id, field))
-    if change.set_gender:
-        child.gender = change.set_gender
-        profile["s"] = change.set_gender
-        changed.append(("child", child.id, "gender"))
-    seal(
-        child,
-        "match_profile",
-        json.dumps(profile, ensure_ascii=False, separators=(",", ":")),
-    )
-    child.save(update_fields=["match_profile", "nhs_number", "upn", "gender"])
-    reindex_from_profile(child.id, profile)
+        nhs, upn = identifiers
+        children.append((child_id, sealed, nhs, upn, change.set_gender))
+        profiles[child_id] = profile
+    with connection.cursor() as cursor:
+        renamed = [row["child_id"] for row in names]
+        if renamed:
+            cursor.execute(
+                _FORMER_NAMES_SQL,
+                [NameKind.FORMER.value, renamed, NameKind.LEGAL.value],
+            )
+        moved_out = [row["child_id"] for row in addresses]
+        if moved_out:
+            cursor.execute(_PAST_ADDRESSES_SQL, [today, moved_out])
+        cursor.execute(_CHILDREN_SQL, [now, *_columns(children)])
+    copy_rows(ChildName, names)
+    copy_rows(Address, addresses)
+    reindex_from_profiles(profiles)
     return [
-        {"child_id": child.id, "record_type": kind, "record_id": rid, "field": field}
-        for kind, rid, field in changed
+        {"child_id": child, "record_type": kind, "record_id": rid, "field": field}
+        for child, kind, rid, field in changed
     ]
 
 
 def reindex_from_profile(child_id: UUID, profile: dict[str, Any]) -> None:
     """Replace a child's blind-index entries with those of its match profile."""
-    inputs = IndexInputs(
-        family_names=tuple(profile["f"]),
-        given_names=tuple(profile["g"]),
-        dates_of_birth=(date.fromisoformat(profile["d"]),),
-        postcodes=tuple(profile["p"]),
-        nhs_number=profile.get("n"),
-        upn=profile.get("u"),
-    )
-    entries = {
-        (index.code, blind_index(index, transformed))
-        for index, transformed in index_terms(inputs)
-    }
-    BlindIndexEntry.objects.filter(child_id=child_id).delete()
-    BlindIndexEntry.objects.bulk_create(
-        BlindIndexEntry(child_id=child_id, index=code, value=value)
-        for code, value in sorted(entries)
-    )
+    reindex_from_profiles({child_id: profile})
+
+
+def reindex_from_profiles(profiles: Mapping[UUID, dict[str, Any]]) -> None:
+    """Replace each child's blind-index entries with those of its match
+    profile (decrypted JSON): one DELETE and one COPY for them all."""
+    if not profiles:
+        return
+    rows: list[dict[str, Any]] = []
+    for child_id, profile in profiles.items():
+        inputs = IndexInputs(
+            family_names=tuple(profile["f"]),
+            given_names=tuple(profile["g"]),
+            dates_of_birth=(date.fromisoformat(profile["d"]),),
+            postcodes=tuple(profile["p"]),
+            nhs_number=profile.get("n"),
+            upn=profile.get("u"),
+        )
+        entries = {
+            (index.code, blind_index(index, transformed))
+            for index, transformed in index_terms(inputs)
+        }
+        rows.extend(
+            {"child_id": child_id, "index": code, "value": value}
+            for code, value in sorted(entries)
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM directory_blindindexentry WHERE child_id = ANY(%s::uuid[])",
+            [list(profiles)],
+        )
+    copy_rows(BlindIndexEntry, rows)
 
 
 def involvements_end_unreported(
