@@ -37,6 +37,7 @@ from accounts.models import Organisation
 from audit.models import AccessAction
 from audit.services import access_event_record
 from contactpoint.advisory_locks import lock_key, session_lock, transaction_lock
+from contactpoint.batch_gc import collect_young, young_collections_only
 from contactpoint.crypto.fields import binding, seal_value, unseal
 from contactpoint.metrics import feed_rows_counted
 from directory.records import ChildChanges, MatchProfile, Source
@@ -323,11 +324,12 @@ def feed_run_process(run_id: UUID) -> FeedRun:
         rows = _run_begin(run)
         if rows is None:
             return run
-        file_rows = _file_rows(run, rows)
-        state = _RunState(blocking=FeedBlocking(), today=file_rows.today)
-        for number in _pending_slices(run):
-            if not _slice_import(run, number, file_rows, state):
-                break
+        with young_collections_only():
+            file_rows = _file_rows(run, rows)
+            state = _RunState(blocking=FeedBlocking(), today=file_rows.today)
+            for number in _pending_slices(run):
+                if not _slice_import(run, number, file_rows, state):
+                    break
         _run_finish(run)
         run.refresh_from_db()
         return run
@@ -355,12 +357,14 @@ def feed_slice_process(run_id: UUID, number: int) -> FeedRun:
     run = _run_get(run_id)
     if run.status != RunStatus.RUNNING or number >= len(run.slice_done):
         return run
-    rows = _run_read(run)
-    if rows is None:
-        return run
-    file_rows = _file_rows(run, rows, upto=run.slice_bounds[number + 1])
-    state = _RunState(blocking=FeedBlocking(), today=file_rows.today)
-    if _slice_import(run, number, file_rows, state):
+    with young_collections_only():
+        rows = _run_read(run)
+        if rows is None:
+            return run
+        file_rows = _file_rows(run, rows, upto=run.slice_bounds[number + 1])
+        state = _RunState(blocking=FeedBlocking(), today=file_rows.today)
+        imported = _slice_import(run, number, file_rows, state)
+    if imported:
         _run_finish(run)
     run.refresh_from_db()
     return run
@@ -394,6 +398,7 @@ def _slice_import(
                     slice_start=first,
                 ):
                     return False
+                collect_young()  # a chunk's cycles (contactpoint.batch_gc)
         except OperationalError:
             raise  # transient (connection, deadlock): the task retries it
         except Exception as error:
