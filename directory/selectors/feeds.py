@@ -9,6 +9,7 @@ reachable from a page or the API.
 import struct
 from collections import defaultdict
 from collections.abc import Collection, Mapping
+from operator import itemgetter
 from uuid import UUID
 
 from django.db import connection
@@ -59,6 +60,9 @@ SELECT
      WHERE id > %s AND index = ANY(%s))
 """
 _ENTRY = struct.Struct(">qhq16s")
+#: One child id of a posting list (16 bytes), and the one field it unpacks to.
+_CHILD_ID = struct.Struct("16s")
+_FIRST = itemgetter(0)
 
 _MAX_ENTRY_ID_SQL = "SELECT coalesce(max(id), 0) FROM directory_blindindexentry"
 
@@ -181,9 +185,8 @@ class FeedBlocking:
                 [[code for code, _ in missing], [value for _, value in missing]],
             )
             for code, value, ids in cursor.fetchall():
-                blob = bytes(ids or b"")
                 self._postings[(code, value)] = frozenset(
-                    blob[i : i + 16] for i in range(0, len(blob), 16)
+                    map(_FIRST, _CHILD_ID.iter_unpack(ids or b""))
                 )
 
     def _load_profiles(self, children: set[IdBytes]) -> None:
