@@ -24,7 +24,9 @@
    the authenticator code; CSRF tokens read from the forms), then in a loop
    opens the search form, searches by POST for a seeded child with a typo in
    the family name, opens the first result stating a purpose, and one time in
-   five records an involvement with that child. Think time 1 to 4 seconds.
+   five records an involvement with that child. Think time 1 to 4 seconds
+   before each page after the first of a loop (reading it, filling in its
+   form), and between loops.
 4. Steps of 25, 50 and 100 concurrent users. Each step waits until all its
    users have signed in (the ramp is not measured), then measures for
    ``--step-seconds``: requests per second, p50/p95/p99 and errors.
@@ -465,6 +467,7 @@ def _locust_main(spec_path: Path, out_path: Path) -> int:
                 return
             form = self.client.get("/children/", name="search form")
             query = self.rng.choice(queries)
+            self.wait()  # typing the search
             with self.client.post(
                 "/children/",
                 data={"csrfmiddlewaretoken": token(form.text), **query},
@@ -478,8 +481,10 @@ def _locust_main(spec_path: Path, out_path: Path) -> int:
             if not found:
                 return
             child = found[0]
+            self.wait()  # reading the results
             page = self.client.get(f"/children/{child}/", name="record (purpose page)")
             if "csrfmiddlewaretoken" in page.text and 'name="purpose"' in page.text:
+                self.wait()  # choosing the purpose
                 with self.client.post(
                     f"/children/{child}/",
                     data={
@@ -495,12 +500,14 @@ def _locust_main(spec_path: Path, out_path: Path) -> int:
                         return
             if child not in self.involved and self.rng.random() < INVOLVEMENT_SHARE:
                 self.involved.add(child)
+                self.wait()  # reading the record
                 self.involve(child)
 
         def involve(self, child: str) -> None:
             url = f"/children/{child}/involvements/new/"
             form = self.client.get(url, name="involvement form")
             today = spec["today"].split("-")
+            self.wait()  # filling in the form
             with self.client.post(
                 url,
                 data={
@@ -844,7 +851,13 @@ def _notes(options: argparse.Namespace, result: dict[str, Any]) -> list[str]:
         f"search by POST (one of {result['queries']:,} seeded children, family "
         "name misspelt), the first result's purpose page, the record with a "
         f"purpose; {INVOLVEMENT_SHARE:.0%} of loops record an involvement (form "
-        f"and POST). Think time {WAIT_SECONDS[0]:.0f} to {WAIT_SECONDS[1]:.0f} s.",
+        f"and POST). Think time {WAIT_SECONDS[0]:.0f} to {WAIT_SECONDS[1]:.0f} s "
+        "before every page after the first of a loop (a person reads a page and "
+        "fills in its form before the next request) and between loops. Runs "
+        "before 2026-11-30 23:00 paused only between loops, so four to six "
+        "requests came back to back: 100 users then asked for more requests a "
+        "second than 2 cores serve, and the figures measured saturation (see "
+        "docs/scaling.md for those capacities).",
         "Steps: "
         + "; ".join(
             f"{s['users']} users (signed in after {s['ramp_seconds']:.0f} s of "
