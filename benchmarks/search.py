@@ -21,7 +21,10 @@ DATABASE_URL names, or the embedded one under var/bench-pg):
    runs it — and through the baseline's SQL. p50 and p95 latency, and how
    often the right child came first, for both.
 
-The target: p95 of child_search at most 50 ms at the largest size.
+The target: p95 of child_search at most 50 ms at 1,000,000 children (the
+size the search issue names; at the largest size measured when 1,000,000 is
+not among ``--sizes``). Larger sizes (``--sizes 100000,1000000,3000000``)
+give the growth curve beyond it.
 """
 
 # ruff: noqa: PLC0415  # Django models load after django.setup()
@@ -55,6 +58,8 @@ from directory.records import NewChild, SearchQuery
 NAME = "search"
 BENCH_DATABASE = "contactpoint_bench_search"
 TARGET_P95_MS = 50.0
+#: The size the target is judged at, when measured.
+TARGET_SIZE = 1_000_000
 ERROR_KINDS = (
     "none",
     "family_typo",
@@ -351,11 +356,12 @@ def main(argv: list[str] | None = None) -> int:
 
     results = {size: _run_size(size, options, url) for size in sizes}
     largest = sizes[-1]
+    judged = TARGET_SIZE if TARGET_SIZE in results else largest
     figures = [
         Figure(
             "p95_ms_largest",
-            f"child_search p95 latency at {largest:,} children (audit on)",
-            results[largest]["p95"],
+            f"child_search p95 latency at {judged:,} children (audit on)",
+            results[judged]["p95"],
             "ms",
         )
     ]
@@ -417,7 +423,10 @@ def main(argv: list[str] | None = None) -> int:
         machine=machine,
         notes=notes,
     )
-    print(f"p95 {results[largest]['p95']:.1f} ms at {largest:,}; wrote {path}")
+    print(
+        f"p95 {results[judged]['p95']:.1f} ms at {judged:,} (the target's size), "
+        f"{results[largest]['p95']:.1f} ms at {largest:,}; wrote {path}"
+    )
     return 0
 
 
