@@ -854,7 +854,7 @@ def _notes(options: argparse.Namespace, result: dict[str, Any]) -> list[str]:
         f"and POST). Think time {WAIT_SECONDS[0]:.0f} to {WAIT_SECONDS[1]:.0f} s "
         "before every page after the first of a loop (a person reads a page and "
         "fills in its form before the next request) and between loops. Runs "
-        "before 2026-11-30 23:00 paused only between loops, so four to six "
+        "before the evening of 2026-11-30 paused only between loops, so four to six "
         "requests came back to back: 100 users then asked for more requests a "
         "second than 2 cores serve, and the figures measured saturation (see "
         "docs/scaling.md for those capacities).",
