@@ -92,7 +92,8 @@ class FeedBlocking:
     pair cost ten times as much (docs/benchmarks.md). Before each batch the
     entries written since the last look (children this or another run
     created or re-indexed) are added to the lists held, and those children's
-    decrypted profiles dropped. An entry deleted meanwhile (a merge, a
+    decrypted profiles dropped; each entry once, though the catch-up margin
+    reads it again (``CATCH_UP_MARGIN``). An entry deleted meanwhile (a merge, a
     re-index) can leave a child in a list it no longer belongs to: it is
     then only compared needlessly, as profiles are read afresh and only
     active children kept. Read as the run; the run audits (module docstring).

@@ -6,7 +6,9 @@ old legal name kept as a former name), a move (the old address kept as a past
 one), identifiers the record lacked, involvements and flags of the feed's
 organisation added or ended. Every identity change re-seals the child's match
 profile, re-computes its blind-index entries and adds a provenance row per
-field. ``involvements_end_unreported`` ends what a snapshot no longer reports.
+field; a batch of changes costs a fixed number of statements (array UPDATEs
+and COPY), whatever its size. ``involvements_end_unreported`` ends what a
+snapshot no longer reports.
 """
 
 import json
@@ -152,6 +154,7 @@ def _identities_apply(
         tokens = dict(cursor.fetchall())
     names: list[dict[str, Any]] = []
     addresses: list[dict[str, Any]] = []
+    #: (id, sealed profile, sealed NHS number, sealed UPN, gender): None keeps.
     children: list[tuple[UUID, bytes | None, bytes | None, bytes | None, str | None]]
     children = []
     profiles: dict[UUID, dict[str, Any]] = {}
@@ -177,14 +180,10 @@ def _identities_apply(
             addresses.append(address_row(child_id, moved, now))
             profile["p"] = [address.postcode, *profile["p"]]
             changed.append((child_id, "address", addresses[-1]["id"], "address"))
-        identifiers: list[bytes | None] = []
         for field, value, key in (
             ("nhs_number", change.set_nhs_number, "n"),
             ("upn", change.set_upn, "u"),
         ):
-            identifiers.append(
-                seal_value(binding(Child, field, pk=child_id), value) if value else None
-            )
             if value:
                 profile[key] = value
                 changed.append((child_id, "child", child_id, field))
@@ -195,8 +194,15 @@ def _identities_apply(
             binding(Child, "match_profile", pk=child_id),
             json.dumps(profile, ensure_ascii=False, separators=(",", ":")),
         )
-        nhs, upn = identifiers
-        children.append((child_id, sealed, nhs, upn, change.set_gender))
+        children.append(
+            (
+                child_id,
+                sealed,
+                _seal_identifier(child_id, "nhs_number", change.set_nhs_number),
+                _seal_identifier(child_id, "upn", change.set_upn),
+                change.set_gender,
+            )
+        )
         profiles[child_id] = profile
     with connection.cursor() as cursor:
         renamed = [row["child_id"] for row in names]
@@ -216,6 +222,11 @@ def _identities_apply(
         {"child_id": child, "record_type": kind, "record_id": rid, "field": field}
         for child, kind, rid, field in changed
     ]
+
+
+def _seal_identifier(child_id: UUID, field: str, value: str | None) -> bytes | None:
+    """A new identifier sealed for the child's row; None (keep) when none."""
+    return seal_value(binding(Child, field, pk=child_id), value) if value else None
 
 
 def reindex_from_profile(child_id: UUID, profile: dict[str, Any]) -> None:

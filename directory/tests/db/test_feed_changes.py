@@ -2,11 +2,13 @@
 sealed and indexed, and a batch of any size costs the same few statements."""
 
 import datetime as dt
+from uuid import UUID
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts.tests.factories import SchoolFactory
 from contactpoint.crypto.fields import unseal
 from directory.models import (
     Address,
@@ -34,7 +36,12 @@ pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 3, 2)
 
 
-def _children(count: int, **fields: object) -> list:
+@pytest.fixture
+def school():
+    return SchoolFactory(name="Hilltop Primary")
+
+
+def _children(count: int, **fields: object) -> list[UUID]:
     made = child_records_create(
         children=[
             NewChildFactory.build(
@@ -187,7 +194,6 @@ def _moves(child_ids):
             child_id=child_id,
             new_legal_name=NewName("Moved", f"Surname{n}"),
             new_address=NewAddressFactory.build(postcode="LS1 4AP"),
-            set_upn=None,
             set_gender="1",
         )
         for n, child_id in enumerate(child_ids)
@@ -209,10 +215,3 @@ def test_a_batch_costs_the_same_statements_for_one_child_or_twenty():
     assert len(renamed) == 20
     assert Address.unaudited.filter(child_id__in=twenty, is_current=True).count() == 20
     assert Address.unaudited.filter(child_id__in=twenty).count() == 40
-
-
-@pytest.fixture
-def school():
-    from accounts.tests.factories import SchoolFactory
-
-    return SchoolFactory(name="Hilltop Primary")
